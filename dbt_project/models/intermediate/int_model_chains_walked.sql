@@ -1,0 +1,68 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='sync_all_columns'
+    )
+}}
+
+{#
+  The first-parent chain of every model: one row per (model, id on its chain), depth 0 being
+  the model itself. The walk stops before an id would repeat (cycles) and after 10 hops.
+  A parent absent from the snapshot has no parents of its own, so the chain ends there.
+#}
+
+with recursive
+
+models as (
+
+    select snapshot_date, model_id
+    from {{ ref('stg_huggingface__models') }}
+    where {{ snapshot_scope() }}
+
+),
+
+first_parents as (
+
+    select snapshot_date, model_id, parent_model_id
+    from {{ ref('stg_huggingface__model_base_links') }}
+    where parent_rank = 1 and {{ snapshot_scope() }}
+
+),
+
+walk as (
+
+    select
+        snapshot_date,
+        model_id,
+        model_id as chain_model_id,
+        0 as depth,
+        [model_id] as visited
+    from models
+
+    union all
+
+    select
+        walk.snapshot_date,
+        walk.model_id,
+        first_parents.parent_model_id as chain_model_id,
+        walk.depth + 1 as depth,
+        list_append(walk.visited, first_parents.parent_model_id) as visited
+    from walk
+    inner join first_parents
+        on first_parents.snapshot_date = walk.snapshot_date
+        and first_parents.model_id = walk.chain_model_id
+    where walk.depth < 10
+        and not list_contains(walk.visited, first_parents.parent_model_id)
+
+),
+
+final as (
+
+    select snapshot_date, model_id, chain_model_id, depth
+    from walk
+
+)
+
+select * from final

@@ -1,0 +1,77 @@
+{#
+  One row per org (case-insensitive) as of the newest built snapshot: every curated org, every
+  org with a model in that snapshot, and every org named only as a parent of one.
+#}
+
+with
+
+models as (
+
+    select *
+    from {{ ref('int_models_labelled') }}
+    where snapshot_date = (select max(snapshot_date) from {{ ref('int_models_labelled') }})
+
+),
+
+curated as (
+
+    select * from {{ ref('org_countries') }}
+
+),
+
+parent_orgs as (
+
+    select distinct snapshot_date, {{ org_of('parent_model_id') }} as org
+    from models
+    where {{ org_of('parent_model_id') }} is not null
+
+),
+
+model_orgs as (
+
+    select
+        lower(org) as org_key,
+        min(org) as org,
+        max(snapshot_date) as snapshot_date,
+        count(*) as n_models,
+        min(case when not created_at_is_floor then created_at end) as first_release_at
+    from models
+    group by lower(org)
+
+),
+
+all_orgs as (
+
+    select lower(org) as org_key from curated
+    union
+    select org_key from model_orgs
+    union
+    select lower(org) from parent_orgs
+
+),
+
+final as (
+
+    select
+        coalesce(curated.org, model_orgs.org, named_parents.org) as org,
+        coalesce(curated.provider, curated.org, model_orgs.org, named_parents.org) as provider,
+        curated.country,
+        curated.org_type,
+        coalesce(curated.is_heatmap_tracked, false) as is_heatmap_tracked,
+        curated.evidence as country_evidence,
+        coalesce(model_orgs.n_models, 0) as n_models,
+        model_orgs.first_release_at,
+        (select max(snapshot_date) from models) as snapshot_date
+    from all_orgs
+    left join curated
+        on lower(curated.org) = all_orgs.org_key
+    left join model_orgs
+        on model_orgs.org_key = all_orgs.org_key
+    left join (
+        select lower(org) as org_key, min(org) as org from parent_orgs group by lower(org)
+    ) as named_parents
+        on named_parents.org_key = all_orgs.org_key
+
+)
+
+select * from final

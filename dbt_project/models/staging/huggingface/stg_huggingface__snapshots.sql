@@ -1,0 +1,24 @@
+{{ config(materialized='view') }}
+
+with source as (
+
+    select * from {{ source('huggingface', 'snapshot_manifests') }}
+
+),
+
+renamed as (
+
+    select
+        cast(snapshot_date as date) as snapshot_date,
+        cast(source as varchar) as snapshot_source,
+        cast(repo_id as varchar) as repo_id,
+        cast(revision as varchar) as revision,
+        coalesce(cast(synthetic as boolean), false) as is_synthetic,
+        cast(rows as bigint) as n_rows,
+        cast(sha256 as varchar) as sha256,
+        cast(ingested_at as timestamptz) as ingested_at
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,220 @@
+"""`observatory`: build the warehouse for one snapshot, and query it.
+
+    observatory build [--source S] [--file PATH] [--snapshot-date D] [--replace] [--full-refresh]
+    observatory query "SQL"
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_SAMPLE_DATE, SOURCES, Settings
+
+MARTS = ("dim_models", "dim_organizations", "dim_snapshots")
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: printed as one line, without a traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="observatory", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="ingest one snapshot and build every model, test and check on it")
+    build.add_argument("--source", choices=SOURCES, help="where the snapshot comes from (default: HUB_SOURCE or sample)")
+    build.add_argument("--file", type=Path, help="hub-stats Parquet file for --source file (default: HUB_FILE)")
+    build.add_argument("--snapshot-date", help="YYYY-MM-DD the snapshot describes (default: SNAPSHOT_DATE, else per source)")
+    build.add_argument("--revision", help="hub_stats: dataset commit to ingest")
+    build.add_argument("--sample-rows", type=int, help="sample: number of models to generate")
+    build.add_argument("--replace", action="store_true", help="overwrite a different snapshot already stored for the date")
+    build.add_argument("--full-refresh", action="store_true", help="rebuild every stored snapshot's tables")
+    build.add_argument("--force", action="store_true", help="rebuild even when the snapshot is already built")
+
+    query = commands.add_parser("query", help="run read-only SQL on the warehouse and print the result")
+    query.add_argument("sql")
+    query.add_argument("--max-rows", type=int, default=50)
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            return build_command(args)
+        return query_command(args)
+    except UserError as exc:
+        print(f"observatory: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_command(args) -> int:
+    import dagster as dg
+
+    from orchestration.defs.ingest.sources import SnapshotRequest, check_request, identity
+    from orchestration.lib.snapshot_store import parse_snapshot_date
+
+    settings = Settings.from_env()
+    source = args.source or settings.hub_source
+    if source not in SOURCES:
+        raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    snapshot_date = args.snapshot_date or settings.snapshot_date or _default_snapshot_date(source, settings)
+    try:
+        parse_snapshot_date(snapshot_date)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    request = SnapshotRequest(
+        source=source,
+        snapshot_date=snapshot_date,
+        file=(args.file or settings.hub_file),
+        revision=args.revision,
+        sample_rows=args.sample_rows or settings.sample_rows,
+        repo_id=settings.hub_stats_repo,
+    )
+    try:
+        check_request(request)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+
+    _prepare_environment(settings)
+    instance = dg.DagsterInstance.get()
+    # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
+    wanted = identity(request) if source in ("sample", "file") else None
+    digest = _build_digest(wanted) if wanted else None
+    if digest and not (args.force or args.replace or args.full_refresh) and _already_built(
+        instance, snapshot_date, digest, settings
+    ):
+        print(f"Snapshot {snapshot_date} is already built from the same input and code; nothing to do "
+              "(--force rebuilds).")
+        print_summary(settings, snapshot_date)
+        return 0
+
+    from orchestration.defs import build_definitions
+    from orchestration.defs.transform.project import dbt_project, parse_manifest
+
+    parse_manifest(dbt_project())  # pick up any change to the dbt project before building
+    job = build_definitions().resolve_job_def("refresh_snapshot")
+    run_config = {
+        "ops": {
+            "ingest_snapshot": {
+                "config": {
+                    "source": source,
+                    "file": str(request.file) if request.file else None,
+                    "revision": args.revision,
+                    "sample_rows": request.sample_rows,
+                    "replace": args.replace,
+                }
+            },
+            "observatory_dbt": {"config": {"full_refresh": args.full_refresh}},
+        }
+    }
+    tags = {"observatory/input": digest} if digest else {}
+    result = job.execute_in_process(
+        run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
+        raise_on_error=False,
+    )
+    if not result.success:
+        print(f"observatory: the build of {snapshot_date} failed; see the errors above "
+              f"(run {result.run_id}, also in the Dagster UI: make dev)", file=sys.stderr)
+        return 1
+    print_summary(settings, snapshot_date)
+    return 0
+
+
+def _default_snapshot_date(source: str, settings: Settings) -> str:
+    if source == "sample":
+        return DEFAULT_SAMPLE_DATE
+    if source == "api":
+        return dt.datetime.now(dt.timezone.utc).date().isoformat()
+    if source == "hub_stats":
+        from orchestration.defs.ingest.hub import resolve_revision
+
+        return resolve_revision(settings.hub_stats_repo).snapshot_date
+    raise UserError("source 'file' needs the date the file describes: --snapshot-date YYYY-MM-DD")
+
+
+def _prepare_environment(settings: Settings) -> None:
+    """Absolute paths for dbt and a Dagster home inside the data folder, so the UI sees CLI runs."""
+    os.environ.update(settings.dbt_env())
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _build_digest(wanted: dict) -> str:
+    digest = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode())
+    for folder in ("models", "macros", "seeds", "tests"):
+        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _already_built(instance, snapshot_date: str, digest: str, settings: Settings) -> bool:
+    import dagster as dg
+
+    if not settings.duckdb_path.exists():
+        return False
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name="refresh_snapshot",
+            tags={"dagster/partition": snapshot_date, "observatory/input": digest},
+            statuses=[dg.DagsterRunStatus.SUCCESS],
+        ),
+        limit=1,
+    )
+    return bool(runs)
+
+
+def print_summary(settings: Settings, snapshot_date: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        snapshot = con.execute(
+            "select snapshot_source, revision, is_synthetic, n_rows from marts.dim_snapshots"
+            " where snapshot_date = ?", [snapshot_date]
+        ).fetchone()
+        counts = {}
+        for mart in MARTS:
+            has_date = mart != "dim_organizations"
+            sql = f"select count(*) from marts.{mart}" + (" where snapshot_date = ?" if has_date else "")
+            counts[mart] = con.execute(sql, [snapshot_date] if has_date else []).fetchone()[0]
+    finally:
+        con.close()
+    source, revision, synthetic, rows = snapshot
+    label = "  ** SYNTHETIC SAMPLE: not real Hub data **" if synthetic else ""
+    print(f"\nSnapshot {snapshot_date}: source {source}{' @ ' + revision if revision else ''}, {rows} models{label}")
+    for mart, n in counts.items():
+        print(f"  marts.{mart:<28} {n:>10} rows")
+    print(f"Warehouse: {settings.duckdb_path}")
+    print('Query it:  observatory query "select * from marts.dim_models limit 5"')
+    print("Open the UI: make dev  (then http://localhost:3000)")
+
+
+def query_command(args) -> int:
+    import duckdb
+
+    settings = Settings.from_env()
+    if not settings.duckdb_path.exists():
+        raise UserError(f"no warehouse at {settings.duckdb_path}; build it first: observatory build")
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        relation = con.sql(args.sql)
+        if relation is None:
+            raise UserError("the statement returned no rows to show")
+        relation.show(max_rows=args.max_rows, max_width=200)
+    except duckdb.Error as exc:
+        raise UserError(f"query failed: {exc}") from None
+    finally:
+        con.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

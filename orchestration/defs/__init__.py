@@ -1,0 +1,18 @@
+"""Builds the code location's definitions. Called by definitions.py when Dagster loads it."""
+
+import dagster as dg
+
+
+def build_definitions() -> dg.Definitions:
+    # Imported here so that importing the package parses nothing.
+    from orchestration.defs.ingest.assets import ingest_snapshot
+    from orchestration.defs.schedules import daily_refresh_schedule, refresh_job
+    from orchestration.defs.transform.assets import build_dbt_assets
+    from orchestration.defs.transform.project import dbt_resource
+
+    return dg.Definitions(
+        assets=[ingest_snapshot, build_dbt_assets()],
+        jobs=[refresh_job],
+        schedules=[daily_refresh_schedule],
+        resources={"dbt": dbt_resource()},
+    )

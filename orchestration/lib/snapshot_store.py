@@ -1,0 +1,181 @@
+"""Immutable raw snapshots on disk: one folder per snapshot date, written atomically.
+
+Layout: <raw_models_dir>/snapshot_date=YYYY-MM-DD/{models.parquet, _manifest.json}.
+A snapshot is first written to a scratch folder beside the tree, checked, and only then moved
+into place with one rename, so readers never see a half-written snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.raw_schema import SchemaError, check_schema, normalized_select, read_schema
+
+MANIFEST_NAME = "_manifest.json"
+DATA_NAME = "models.parquet"
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class SnapshotExistsError(RuntimeError):
+    """A different snapshot is already stored for this date."""
+
+
+def parse_snapshot_date(value: str) -> dt.date:
+    """A snapshot date in YYYY-MM-DD form, or a ValueError that says what is wrong."""
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise ValueError(f"snapshot date {value!r} is not in YYYY-MM-DD form")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"snapshot date {value!r} is not a calendar date") from exc
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    path: Path
+    manifest: dict
+
+    @property
+    def data_path(self) -> Path:
+        return self.path / DATA_NAME
+
+
+class SnapshotStore:
+    def __init__(self, raw_models_dir: Path):
+        self.root = raw_models_dir
+
+    def partition_dir(self, snapshot_date: str) -> Path:
+        parse_snapshot_date(snapshot_date)
+        return self.root / f"snapshot_date={snapshot_date}"
+
+    def get(self, snapshot_date: str) -> StoredSnapshot | None:
+        path = self.partition_dir(snapshot_date)
+        manifest_path = path / MANIFEST_NAME
+        if not manifest_path.exists():
+            return None
+        return StoredSnapshot(path, json.loads(manifest_path.read_text()))
+
+    def list(self) -> list[StoredSnapshot]:
+        if not self.root.exists():
+            return []
+        found = []
+        for path in sorted(self.root.glob("snapshot_date=*")):
+            stored = self.get(path.name.split("=", 1)[1])
+            if stored:
+                found.append(stored)
+        return found
+
+    def write(
+        self,
+        source_parquet: Path,
+        snapshot_date: str,
+        provenance: dict,
+        replace: bool = False,
+    ) -> StoredSnapshot:
+        """Validate `source_parquet`, normalize it and store it as the snapshot of that date.
+
+        `provenance` (source, revision, fingerprint, ...) goes into the manifest. An existing
+        snapshot is only replaced when `replace` is true; nothing is touched on any error.
+        """
+        target = self.partition_dir(snapshot_date)
+        if target.exists() and not replace:
+            raise SnapshotExistsError(
+                f"a snapshot for {snapshot_date} is already stored at {target}; "
+                "pass replace=True (CLI: --replace) to overwrite it"
+            )
+        schema = read_schema(source_parquet)
+        problems = check_schema(schema)
+        if problems:
+            raise SchemaError(f"{source_parquet}: " + "; ".join(problems))
+
+        scratch = self.root.parent / ".incoming" / f"{snapshot_date}-{uuid.uuid4().hex}"
+        scratch.mkdir(parents=True)
+        try:
+            data_path = scratch / DATA_NAME
+            rows = _write_normalized(source_parquet, schema, data_path)
+            manifest = {
+                "snapshot_date": snapshot_date,
+                # Every manifest has the same keys, so all of them read as one table.
+                "source": None,
+                "repo_id": None,
+                "revision": None,
+                "synthetic": False,
+                **provenance,
+                "rows": rows,
+                "sha256": file_sha256(data_path),
+                "bytes": data_path.stat().st_size,
+                "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+            (scratch / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            _move_into_place(scratch, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return StoredSnapshot(target, manifest)
+
+
+def _write_normalized(source_parquet: Path, schema, data_path: Path) -> int:
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"create temp view snapshot as {normalized_select(source_parquet, schema)}")
+        _check_rows(con, source_parquet)
+        target = str(data_path).replace("'", "''")
+        con.execute(
+            f"copy (select * from snapshot) to '{target}' (format parquet, compression zstd)"
+        )
+        return con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, source: Path) -> None:
+    """Row-level problems that make a snapshot unusable as a whole."""
+    rows, null_ids, distinct_ids = con.execute(
+        "select count(*), count(*) filter (where id is null or trim(id) = ''), count(distinct id)"
+        " from snapshot"
+    ).fetchone()
+    if rows == 0:
+        raise SchemaError(f"{source}: the snapshot has no rows")
+    if null_ids:
+        raise SchemaError(f"{source}: {null_ids} rows have a null or empty id")
+    if distinct_ids != rows:
+        example = con.execute(
+            "select id from snapshot group by id having count(*) > 1 order by id limit 1"
+        ).fetchone()[0]
+        raise SchemaError(
+            f"{source}: {rows - distinct_ids} duplicated ids (e.g. {example!r}); ids must be unique"
+        )
+
+
+def _move_into_place(scratch: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        os.rename(scratch, target)
+        return
+    # Replacing: move the old folder aside first, so a crash leaves either version whole.
+    retired = scratch.with_name(scratch.name + ".retired")
+    os.rename(target, retired)
+    try:
+        os.rename(scratch, target)
+    except OSError:
+        os.rename(retired, target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,68 @@
+"""Paths and options, read from environment variables in one place.
+
+Every setting has a default that works on a fresh clone. Nothing is read at import time:
+callers ask for `Settings.from_env()` when they need it, so importing the code location
+never depends on the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+SOURCES = ("sample", "file", "hub_stats", "api")
+# The bundled sample describes a fixed day, so re-running the default build changes nothing.
+DEFAULT_SAMPLE_DATE = "2026-01-20"
+DEFAULT_SAMPLE_ROWS = 20_000
+HUB_STATS_REPO = "cfahlgren1/hub-stats"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    duckdb_path: Path
+    hub_source: str
+    hub_file: Path | None
+    snapshot_date: str | None
+    sample_rows: int
+    hub_stats_repo: str
+    api_authors: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = _abs_path(os.environ.get("DATA_DIR") or PROJECT_ROOT / "data")
+        duckdb_path = _abs_path(
+            os.environ.get("DUCKDB_PATH") or data_dir / "warehouse" / "observatory.duckdb"
+        )
+        hub_file = os.environ.get("HUB_FILE")
+        authors = os.environ.get("API_AUTHORS", "")
+        return cls(
+            data_dir=data_dir,
+            duckdb_path=duckdb_path,
+            hub_source=os.environ.get("HUB_SOURCE") or "sample",
+            hub_file=_abs_path(hub_file) if hub_file else None,
+            snapshot_date=os.environ.get("SNAPSHOT_DATE") or None,
+            sample_rows=int(os.environ.get("SAMPLE_ROWS") or DEFAULT_SAMPLE_ROWS),
+            hub_stats_repo=os.environ.get("HUB_STATS_REPO") or HUB_STATS_REPO,
+            api_authors=tuple(a.strip() for a in authors.split(",") if a.strip()),
+        )
+
+    @property
+    def raw_models_dir(self) -> Path:
+        return self.data_dir / "raw" / "models"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables profiles.yml and the sources file read, as absolute paths."""
+        return {"DATA_DIR": str(self.data_dir), "DUCKDB_PATH": str(self.duckdb_path)}
+
+
+def _abs_path(value: str | Path) -> Path:
+    return Path(value).expanduser().resolve()
