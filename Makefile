@@ -1,0 +1,35 @@
+# The project's interface. `make run` builds the warehouse, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= $(CURDIR)/data
+export DATA_DIR
+export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
+export DO_NOT_TRACK = 1
+export HF_HUB_DISABLE_TELEMETRY = 1
+
+.PHONY: install run test dev clean
+
+# The virtualenv is rebuilt when the dependency pins change.
+$(BIN)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## build the warehouse from the bundled synthetic sample (offline)
+	$(BIN)/observatory build
+
+test: install  ## run the whole test suite (offline)
+	$(BIN)/pytest
+
+dev: install  ## the Dagster UI on http://localhost:3000
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
+
+clean:  ## remove built data (raw snapshots, warehouse, run history) and dbt artifacts
+	rm -rf $(DATA_DIR)/raw $(DATA_DIR)/warehouse $(DATA_DIR)/dagster_home $(DATA_DIR)/cache dbt_project/target

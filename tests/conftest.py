@@ -1,0 +1,76 @@
+"""Shared fixtures. Everything runs offline: the Hub is a local fake server (HF_ENDPOINT)."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# huggingface_hub reads these when it is first imported, so they are set before any test module loads.
+HUB_PORT = _free_port()
+os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_HUB_OFFLINE", None)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
+REAL_MODELS = REALDATA / "eval-card-registry" / "hub_stats_frozen.parquet"
+SEED_CSV = PROJECT_ROOT / "dbt_project" / "seeds" / "org_countries.csv"
+
+
+@pytest.fixture(scope="session")
+def fake_hub():
+    from tests.fake_hub import FakeHub
+
+    hub = FakeHub(HUB_PORT).start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+def hub(fake_hub):
+    fake_hub.reset()
+    return fake_hub
+
+
+@pytest.fixture(scope="session")
+def real_models_path() -> Path:
+    """The real hub-stats slice; skipped when absent, but CI must have it."""
+    if not REAL_MODELS.exists():
+        message = f"real data not found at {REAL_MODELS}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true requires ../shared/realdata)")
+        pytest.skip(message)
+    return REAL_MODELS
+
+
+def run_observatory(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in its own process with its own data folder, as a user would."""
+    full_env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": str(data_dir / "dagster_home"),
+        **(env or {}),
+    }
+    full_env.pop("DUCKDB_PATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=PROJECT_ROOT, env=full_env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def warehouse(data_dir: Path):
+    import duckdb
+
+    return duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb"), read_only=True)

@@ -1,0 +1,106 @@
+"""Raw snapshots are validated, normalized, written atomically and never silently overwritten."""
+
+import json
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib import sample
+from orchestration.lib.raw_schema import SchemaError
+from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, file_sha256, parse_snapshot_date
+
+
+def _parquet(tmp_path, table, name="in.parquet"):
+    path = tmp_path / name
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SnapshotStore(tmp_path / "data" / "raw" / "models")
+
+
+def test_write_stores_normalized_rows_and_a_manifest(tmp_path, store):
+    source = _parquet(tmp_path, sample.generate(200, "2026-01-20"))
+    stored = store.write(source, "2026-01-20", {"source": "sample", "synthetic": True})
+
+    assert stored.path.name == "snapshot_date=2026-01-20"
+    manifest = json.loads((stored.path / "_manifest.json").read_text())
+    assert manifest["rows"] == 200
+    assert manifest["source"] == "sample" and manifest["synthetic"] is True
+    assert manifest["revision"] is None
+    assert manifest["sha256"] == file_sha256(stored.data_path)
+    columns = duckdb.execute(f"describe select * from '{stored.data_path}'").fetchall()
+    types = {name: kind for name, kind, *_ in columns}
+    assert "_id" not in types  # extra columns are not carried into the raw layer
+    assert types["safetensors"] == "STRUCT(parameters MAP(VARCHAR, BIGINT), total BIGINT)"
+    # Values survive normalization: compare with the input file directly.
+    original = duckdb.execute(f"select sum(likes), count(baseModels) from '{source}'").fetchone()
+    landed = duckdb.execute(f"select sum(likes), count(baseModels) from '{stored.data_path}'").fetchone()
+    assert original == landed
+    assert list((tmp_path / "data" / "raw" / ".incoming").iterdir()) == []
+
+
+def test_parameters_by_dtype_become_a_map_without_nulls(tmp_path, store):
+    table = sample.generate(30, "2026-01-20")
+    stored = store.write(_parquet(tmp_path, table), "2026-01-20", {"source": "sample"})
+    first = next(v for v in table["safetensors"].to_pylist() if v)
+    row = duckdb.execute(
+        f"select safetensors.parameters, safetensors.total from '{stored.data_path}' "
+        f"where safetensors.total = {first['total']} limit 1"
+    ).fetchone()
+    assert row == ({"BF16": first["parameters"]["BF16"]}, first["total"])
+
+
+def test_existing_snapshot_is_not_overwritten_without_replace(tmp_path, store):
+    first = store.write(_parquet(tmp_path, sample.generate(50, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    before = first.manifest["sha256"]
+    other = _parquet(tmp_path, sample.generate(60, "2026-01-20"), "other.parquet")
+    with pytest.raises(SnapshotExistsError, match="already stored"):
+        store.write(other, "2026-01-20", {"source": "file"})
+    assert store.get("2026-01-20").manifest["sha256"] == before
+
+    replaced = store.write(other, "2026-01-20", {"source": "file"}, replace=True)
+    assert replaced.manifest["rows"] == 60
+    assert [s.manifest["rows"] for s in store.list()] == [60]
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda ids: ids[:-1] + [ids[0]], "1 duplicated ids"),
+        (lambda ids: ids[:-1] + [None], "1 rows have a null or empty id"),
+        (lambda ids: ids[:-1] + ["  "], "1 rows have a null or empty id"),
+    ],
+)
+def test_bad_ids_fail_and_leave_the_previous_snapshot(tmp_path, store, mutate, message):
+    good = store.write(_parquet(tmp_path, sample.generate(40, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    table = sample.generate(40, "2026-01-20")
+    ids = mutate(table["id"].to_pylist())
+    table = table.set_column(table.schema.get_field_index("id"), "id", pa.array(ids, pa.string()))
+    with pytest.raises(SchemaError, match=message):
+        store.write(_parquet(tmp_path, table, "bad.parquet"), "2026-01-20", {"source": "file"}, replace=True)
+    assert store.get("2026-01-20").manifest == good.manifest
+    assert list((tmp_path / "data" / "raw" / ".incoming").iterdir()) == []
+
+
+def test_schema_problems_are_reported_before_writing(tmp_path, store):
+    table = sample.generate(40, "2026-01-20").drop_columns(["id", "likes"])
+    with pytest.raises(SchemaError, match="missing required column 'id'.*missing required column 'likes'"):
+        store.write(_parquet(tmp_path, table), "2026-01-20", {"source": "file"})
+    assert store.list() == []
+
+
+def test_no_rows_is_an_error(tmp_path, store):
+    table = sample.generate(40, "2026-01-20").slice(0, 0)
+    with pytest.raises(SchemaError, match="no rows"):
+        store.write(_parquet(tmp_path, table), "2026-01-20", {"source": "file"})
+
+
+@pytest.mark.parametrize("value", ["2026-1-20", "20260120", "2026-02-30", "", "2026-01-20; drop table x"])
+def test_snapshot_dates_are_checked(value):
+    with pytest.raises(ValueError, match="snapshot date"):
+        parse_snapshot_date(value)
