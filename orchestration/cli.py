@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_SAMPLE_DATE, SOURCES, Settings
+from orchestration.settings import DEFAULT_SAMPLE_DATE, SOURCES, Settings
 
 MARTS = ("dim_models", "dim_organizations", "dim_snapshots")
 
@@ -91,9 +91,7 @@ def build_command(args) -> int:
         return 0
 
     from orchestration.defs import build_definitions
-    from orchestration.defs.transform.project import dbt_project, parse_manifest
 
-    parse_manifest(dbt_project())  # pick up any change to the dbt project before building
     job = build_definitions().resolve_job_def("refresh_snapshot")
     run_config = {
         "ops": {
@@ -115,8 +113,12 @@ def build_command(args) -> int:
         raise_on_error=False,
     )
     if not result.success:
-        print(f"observatory: the build of {snapshot_date} failed; see the errors above "
-              f"(run {result.run_id}, also in the Dagster UI: make dev)", file=sys.stderr)
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                print(f"observatory: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
+        print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
+              "Dagster UI: make dev)", file=sys.stderr)
         return 1
     print_summary(settings, snapshot_date)
     return 0
@@ -146,13 +148,9 @@ def _prepare_environment(settings: Settings) -> None:
 
 
 def _build_digest(wanted: dict) -> str:
-    digest = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode())
-    for folder in ("models", "macros", "seeds", "tests"):
-        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
+    from orchestration.defs.transform.project import dbt_source_digest
+
+    return hashlib.sha256(json.dumps([wanted, dbt_source_digest()], sort_keys=True).encode()).hexdigest()
 
 
 def _already_built(instance, snapshot_date: str, digest: str, settings: Settings) -> bool:

@@ -2,13 +2,10 @@
 
 import dagster as dg
 
-from orchestration.defs.partitions import snapshot_partitions
-
 # Everything for one snapshot date: the raw snapshot, then every dbt model, test and check.
 refresh_job = dg.define_asset_job(
     name="refresh_snapshot",
     selection=dg.AssetSelection.all(),
-    partitions_def=snapshot_partitions,
     description="Ingest one snapshot date and build every model, test and check on it.",
 )
 

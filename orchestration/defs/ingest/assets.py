@@ -69,6 +69,7 @@ MANIFESTS_KEY = dg.AssetKey(["huggingface", "snapshot_manifests"])
 @dg.multi_asset(
     name="ingest_snapshot",
     partitions_def=snapshot_partitions,
+    backfill_policy=dg.BackfillPolicy.multi_run(1),
     group_name="ingest",
     specs=[
         dg.AssetSpec(

@@ -40,6 +40,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
         ),
         partitions_def=snapshot_partitions,
+        # One run per snapshot: the build of a snapshot date is what the dbt vars describe.
+        backfill_policy=dg.BackfillPolicy.multi_run(1),
         name="observatory_dbt",
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):

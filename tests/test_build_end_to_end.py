@@ -1,0 +1,165 @@
+"""The whole graph (ingest -> dbt models and tests) on a tiny hand-made snapshot, through the CLI."""
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.sample import SCHEMA
+from tests.conftest import run_observatory, warehouse
+
+FLOOR = dt.datetime(2022, 3, 2, 23, 29, 4)
+
+
+def model(model_id, created, likes=0, downloads=0, relation=None, parents=(), tags=(), base_models=True):
+    typed = [t for p in parents for t in (f"base_model:{p}", f"base_model:{relation}:{p}")]
+    return {
+        "_id": None, "id": model_id, "author": model_id.split("/")[0], "createdAt": created,
+        "lastModified": created, "downloads": downloads, "downloadsAllTime": downloads * 3, "likes": likes,
+        "trendingScore": 0.0, "tags": ["transformers", *typed, *tags, "license:mit"], "cardData": "{}",
+        "safetensors": None, "gguf": None,
+        "baseModels": {"relation": relation, "models": [{"_id": None, "id": p} for p in parents]}
+        if parents and base_models else None,
+        "pipeline_tag": "text-generation", "library_name": "transformers",
+    }
+
+
+FIXTURE = [
+    model("deepseek-ai/DeepSeek-V3", dt.datetime(2024, 12, 26), likes=4000, downloads=900),
+    model("alice/v3-sft", dt.datetime(2025, 2, 1), relation="finetune", parents=["deepseek-ai/DeepSeek-V3"]),
+    model("bob/v3-sft-GGUF", dt.datetime(2025, 2, 3), relation="quantized", parents=["alice/v3-sft"]),
+    model("deepcogito/cogito-v2.1", dt.datetime(2025, 11, 19), likes=300, relation="finetune",
+          parents=["deepseek-ai/DeepSeek-V3"]),
+    model("carol/merge", dt.datetime(2025, 3, 1), relation="merge",
+          parents=["meta-llama/Llama-3.1-8B", "alice/v3-sft"]),
+    model("dave/tag-only", dt.datetime(2025, 4, 1), relation="adapter", parents=["Qwen/Qwen3-8B"],
+          base_models=False),
+    model("old/legacy", FLOOR, likes=5),
+    model("erin/cycle-a", dt.datetime(2025, 5, 1), relation="finetune", parents=["erin/cycle-b"]),
+    model("erin/cycle-b", dt.datetime(2025, 5, 2), relation="finetune", parents=["erin/cycle-a"]),
+    model("qwen/lowercase-org", dt.datetime(2025, 6, 1)),
+]
+
+# model_id -> (parent, root, depth, base_relation, org_country, label_country, label_source, provider)
+EXPECTED = {
+    "deepseek-ai/DeepSeek-V3": (None, "deepseek-ai/DeepSeek-V3", 0, None, "CN", "CN", "org", "DeepSeek"),
+    "alice/v3-sft": ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3", 1, "finetune", None, "CN", "base_model", "alice"),
+    "bob/v3-sft-GGUF": ("alice/v3-sft", "deepseek-ai/DeepSeek-V3", 2, "quantized", None, "CN", "base_model", "bob"),
+    "deepcogito/cogito-v2.1": ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3", 1, "finetune", "US", "US", "org", "Deep Cogito"),
+    "carol/merge": ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B", 1, "merge", None, "US", "base_model", "carol"),
+    "dave/tag-only": ("Qwen/Qwen3-8B", "Qwen/Qwen3-8B", 1, "adapter", None, "CN", "base_model", "dave"),
+    "old/legacy": (None, "old/legacy", 0, None, None, None, "unknown", "old"),
+    "erin/cycle-a": ("erin/cycle-b", "erin/cycle-b", 1, "finetune", None, None, "unknown", "erin"),
+    "erin/cycle-b": ("erin/cycle-a", "erin/cycle-a", 1, "finetune", None, None, "unknown", "erin"),
+    "qwen/lowercase-org": (None, "qwen/lowercase-org", 0, None, "CN", "CN", "org", "Alibaba Qwen"),
+}
+
+
+def write_fixture(path, rows):
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    data_dir = root / "data"
+    snapshot = write_fixture(root / "models.parquet", FIXTURE)
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(snapshot),
+                             "--snapshot-date", "2026-06-05")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root, data_dir, result
+
+
+def test_dim_models_matches_the_hand_derived_lineage_and_labels(built):
+    _, data_dir, _ = built
+    with warehouse(data_dir) as con:
+        rows = con.execute(
+            "select model_id, parent_model_id, root_model_id, lineage_depth, base_relation, org_country,"
+            " label_country, label_source, provider from marts.dim_models where snapshot_date = '2026-06-05'"
+        ).fetchall()
+        legacy = con.execute(
+            "select created_at_is_floor, license, org from marts.dim_models where model_id = 'old/legacy'"
+        ).fetchone()
+    assert {r[0]: r[1:] for r in rows} == EXPECTED
+    assert legacy == (True, "mit", "old")
+
+
+def test_dim_organizations(built):
+    _, data_dir, _ = built
+    with warehouse(data_dir) as con:
+        orgs = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select org, provider, country, n_models, first_release_at, is_heatmap_tracked from marts.dim_organizations"
+            ).fetchall()
+        }
+    assert orgs["Qwen"] == ("Alibaba Qwen", "CN", 1, dt.datetime(2025, 6, 1), True)  # case-insensitive match
+    assert orgs["meta-llama"] == ("Meta", "US", 0, None, False)  # curated, named only as a parent
+    assert orgs["alice"] == ("alice", None, 1, dt.datetime(2025, 2, 1), False)
+    assert orgs["old"] == ("old", None, 1, None, False)  # the floor date is not a release date
+    assert "qwen" not in orgs
+
+
+def test_summary_says_what_was_built(built):
+    _, _, result = built
+    assert "Snapshot 2026-06-05: source file, 10 models" in result.stdout
+    assert "marts.dim_models" in result.stdout and "SYNTHETIC" not in result.stdout
+
+
+def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
+    root, data_dir, _ = built
+    again = run_observatory(data_dir, "build", "--source", "file", "--file", str(root / "models.parquet"),
+                            "--snapshot-date", "2026-06-05")
+    assert again.returncode == 0 and "already built" in again.stdout
+
+    # Mark a row of the built snapshot; an incremental build of another date must not recompute it.
+    import duckdb
+
+    with duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb")) as con:
+        con.execute("update marts.dim_models set likes = -1 where model_id = 'old/legacy'")
+    next_day = write_fixture(root / "next.parquet", FIXTURE + [model("frank/new", dt.datetime(2026, 6, 6))])
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
+                             "--snapshot-date", "2026-06-06")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with warehouse(data_dir) as con:
+        counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
+        marker = con.execute("select likes from marts.dim_models where model_id = 'old/legacy' order by snapshot_date").fetchall()
+        newest_orgs = con.execute("select n_models from marts.dim_organizations where org = 'frank'").fetchone()
+    assert counts == {"2026-06-05": 10, "2026-06-06": 11}
+    assert marker == [(-1,), (5,)]
+    assert newest_orgs == (1,)
+
+    # A full refresh recomputes every stored snapshot.
+    refreshed = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
+                                "--snapshot-date", "2026-06-06", "--full-refresh")
+    assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+    with warehouse(data_dir) as con:
+        marker = con.execute("select likes from marts.dim_models where model_id = 'old/legacy' order by snapshot_date").fetchall()
+    assert marker == [(5,), (5,)]
+
+
+def test_bad_input_fails_clearly_and_keeps_the_warehouse(built):
+    root, data_dir, _ = built
+    bad = pa.Table.from_pylist(FIXTURE, schema=SCHEMA).drop_columns(["likes"])
+    pq.write_table(bad, root / "bad.parquet")
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(root / "bad.parquet"),
+                             "--snapshot-date", "2026-06-07")
+    assert result.returncode == 1
+    assert "missing required column 'likes'" in result.stderr
+    assert not (data_dir / "raw" / "models" / "snapshot_date=2026-06-07").exists()
+    with warehouse(data_dir) as con:
+        assert con.execute("select count(*) from marts.dim_models where snapshot_date = '2026-06-05'").fetchone() == (10,)
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path):
+    missing_date = run_observatory(tmp_path, "build", "--source", "file", "--file", "x.parquet")
+    assert missing_date.returncode == 2
+    assert missing_date.stderr.strip() == (
+        "observatory: source 'file' needs the date the file describes: --snapshot-date YYYY-MM-DD"
+    )
+    bad_date = run_observatory(tmp_path, "build", "--snapshot-date", "2026-13-01")
+    assert bad_date.returncode == 2 and "not a calendar date" in bad_date.stderr
+    no_warehouse = run_observatory(tmp_path, "query", "select 1")
+    assert no_warehouse.returncode == 2 and "build it first" in no_warehouse.stderr

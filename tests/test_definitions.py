@@ -1,0 +1,41 @@
+"""The code location: cheap to import, loads, and its pieces line up."""
+
+import subprocess
+import sys
+
+import dagster as dg
+
+from tests.conftest import PROJECT_ROOT
+
+
+def test_importing_the_code_location_parses_nothing():
+    code = (
+        "import sys, orchestration.definitions as d; "
+        "print('dagster_dbt' in sys.modules, 'duckdb' in sys.modules, 'huggingface_hub' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False False"
+
+
+def test_definitions_load_and_line_up():
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"huggingface/models", "huggingface/snapshot_manifests", "staging/stg_huggingface__models",
+            "marts/dim_models", "marts/dim_organizations", "reference/org_countries"} <= keys
+    # The dbt source names the ingest asset as its producer: staging hangs off the raw snapshot.
+    assert dg.AssetKey(["huggingface", "models"]) in graph.get(dg.AssetKey(["staging", "stg_huggingface__models"])).parent_keys
+    assert dg.AssetKey(["huggingface", "snapshot_manifests"]) in graph.get(
+        dg.AssetKey(["staging", "stg_huggingface__snapshots"])).parent_keys
+    assert graph.get(dg.AssetKey(["marts", "dim_models"])).group_name == "marts"
+    assert graph.get(dg.AssetKey(["staging", "stg_huggingface__models"])).group_name == "staging"
+    # dbt tests appear as asset checks.
+    checks = {key.name for key in graph.asset_check_keys}
+    assert "unique_key_dim_models_snapshot_date__model_id" in checks
+
+    schedule = definitions.resolve_schedule_def("daily_refresh")
+    assert schedule.cron_schedule == "30 13 * * *"
+    assert schedule.execution_timezone in (None, "UTC")
+    assert definitions.resolve_job_def("refresh_snapshot").partitions_def is not None
