@@ -67,7 +67,7 @@ def build_command(args) -> int:
     request = SnapshotRequest(
         source=source,
         snapshot_date=snapshot_date,
-        file=(args.file or settings.hub_file),
+        file=args.file.resolve() if args.file else settings.hub_file,
         revision=args.revision,
         sample_rows=args.sample_rows or settings.sample_rows,
         repo_id=settings.hub_stats_repo,
@@ -105,7 +105,8 @@ def build_command(args) -> int:
                 }
             },
             "observatory_dbt": {"config": {"full_refresh": args.full_refresh}},
-        }
+        },
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
     }
     tags = {"observatory/input": digest} if digest else {}
     result = job.execute_in_process(
@@ -189,9 +190,11 @@ def print_summary(settings: Settings, snapshot_date: str) -> None:
     label = "  ** SYNTHETIC SAMPLE: not real Hub data **" if synthetic else ""
     print(f"\nSnapshot {snapshot_date}: source {source}{' @ ' + revision if revision else ''}, {rows} models{label}")
     for mart, n in counts.items():
-        print(f"  marts.{mart:<28} {n:>10} rows")
+        note = "  (as of the newest snapshot)" if mart == "dim_organizations" else ""
+        print(f"  marts.{mart:<28} {n:>10} rows{note}")
     print(f"Warehouse: {settings.duckdb_path}")
-    print('Query it:  observatory query "select * from marts.dim_models limit 5"')
+    command = os.path.relpath(Path(sys.executable).parent / "observatory")
+    print(f'Query it:  {command} query "select * from marts.dim_models limit 5"')
     print("Open the UI: make dev  (then http://localhost:3000)")
 
 
