@@ -133,7 +133,10 @@ def _default_snapshot_date(source: str, settings: Settings) -> str:
     if source == "hub_stats":
         from orchestration.defs.ingest.hub import resolve_revision
 
-        return resolve_revision(settings.hub_stats_repo).snapshot_date
+        try:
+            return resolve_revision(settings.hub_stats_repo).snapshot_date
+        except Exception as exc:  # network, auth or a missing repo: one readable line
+            raise UserError(f"could not read the revisions of {settings.hub_stats_repo}: {exc}") from None
     raise UserError("source 'file' needs the date the file describes: --snapshot-date YYYY-MM-DD")
 
 
