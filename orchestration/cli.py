@@ -14,7 +14,10 @@ from pathlib import Path
 
 from orchestration.settings import DEFAULT_SAMPLE_DATE, SOURCES, Settings
 
-MARTS = ("dim_models", "dim_organizations", "dim_snapshots")
+MARTS = (
+    "dim_models", "dim_organizations", "dim_snapshots",
+    "fct_model_lineage", "fct_base_model_derivatives", "fct_org_release_growth",
+)
 
 
 class UserError(Exception):

@@ -86,6 +86,33 @@ def test_dim_models_matches_the_hand_derived_lineage_and_labels(built):
     assert legacy == (True, "mit", "old")
 
 
+def test_lineage_closure_and_derivative_counts(built):
+    _, data_dir, _ = built
+    with warehouse(data_dir) as con:
+        ancestors = con.execute(
+            "select model_id, ancestor_model_id, depth, relation from marts.fct_model_lineage"
+            " where model_id in ('carol/merge', 'erin/cycle-a') order by all"
+        ).fetchall()
+        deepseek = con.execute(
+            "select n_direct, n_finetune, n_merge, n_descendants, base_country from marts.fct_base_model_derivatives"
+            " where base_model_id = 'deepseek-ai/DeepSeek-V3'"
+        ).fetchone()
+        growth = con.execute(
+            "select provider, year, n_releases, n_releases_prev_year, growth_ratio from marts.fct_org_release_growth"
+            " where provider in ('erin', 'old') order by all"
+        ).fetchall()
+    assert ancestors == [
+        ("carol/merge", "alice/v3-sft", 1, "merge"),
+        ("carol/merge", "deepseek-ai/DeepSeek-V3", 2, "merge"),
+        ("carol/merge", "meta-llama/Llama-3.1-8B", 1, "merge"),
+        ("erin/cycle-a", "erin/cycle-b", 1, "finetune"),
+    ]
+    # alice and deepcogito directly; bob and carol through alice.
+    assert deepseek == (2, 2, 0, 4, "CN")
+    # Zero years are filled up to the snapshot year; the floor-dated model is no release at all.
+    assert growth == [("erin", 2025, 2, 0, None), ("erin", 2026, 0, 2, 0.0)]
+
+
 def test_dim_organizations(built):
     _, data_dir, _ = built
     with warehouse(data_dir) as con:

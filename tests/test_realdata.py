@@ -123,3 +123,72 @@ def test_organizations(real_build, raw_rows):
         ).fetchone()
     assert {k: v for k, v in orgs.items() if v} == per_org
     assert qwen == ("Alibaba Qwen", "CN", True)
+
+
+def all_parents(row):
+    base = row["baseModels"]
+    if base and base["models"]:
+        ids = [m["id"] for m in base["models"] if m["id"] and m["id"].strip()]
+        return [(p, base["relation"]) for p in dict.fromkeys(ids)]
+    typed = [TYPED_TAG.match(t) for t in row["tags"] or []]
+    return list(dict.fromkeys((m.group(2), m.group(1)) for m in typed if m))
+
+
+def test_direct_derivatives_of_popular_bases(real_build, raw_rows):
+    bases = ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-14B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3-8B"]
+    expected = {b: {"finetune": 0, "adapter": 0, "quantized": 0, "merge": 0, "direct": 0} for b in bases}
+    for row in raw_rows:
+        for parent, relation in all_parents(row):
+            if parent in expected and parent != row["id"]:
+                expected[parent][relation] += 1
+                expected[parent]["direct"] += 1
+    with warehouse(real_build) as con:
+        actual = {
+            r[0]: dict(zip(["direct", "finetune", "adapter", "quantized", "merge"], r[1:]))
+            for r in con.execute(
+                "select base_model_id, n_direct, n_finetune, n_adapter, n_quantized, n_merge"
+                " from marts.fct_base_model_derivatives where snapshot_date = ? and base_model_id in (?, ?, ?, ?)",
+                [SNAPSHOT, *bases],
+            ).fetchall()
+        }
+    assert actual == expected
+    assert expected["Qwen/Qwen2.5-7B"]["direct"] > 20
+
+
+def test_lineage_closure_is_acyclic_and_bounded(real_build, raw_rows):
+    direct_edges = sum(1 for row in raw_rows for parent, _ in all_parents(row) if parent != row["id"])
+    with warehouse(real_build) as con:
+        self_ancestors, max_depth, depth_one = con.execute(
+            "select count(*) filter (where model_id = ancestor_model_id), max(depth), count(*) filter (where depth = 1)"
+            " from marts.fct_model_lineage where snapshot_date = ?", [SNAPSHOT]
+        ).fetchone()
+    assert self_ancestors == 0 and max_depth <= 10
+    assert depth_one == direct_edges
+
+
+def test_releases_per_provider_and_year(real_build, raw_rows):
+    with open(SEED_CSV, newline="") as handle:
+        provider_of = {seed["org"].lower(): seed["provider"] for seed in csv.DictReader(handle)}
+    expected = {}
+    for row in raw_rows:
+        if str(row["createdAt"]) == "2022-03-02 23:29:04":
+            continue
+        provider = provider_of.get(row["id"].split("/")[0].lower())
+        if provider in ("Alibaba Qwen", "DeepSeek", "Meta", "Google"):
+            key = (provider, row["createdAt"].year)
+            expected[key] = expected.get(key, 0) + 1
+    with warehouse(real_build) as con:
+        actual = {
+            (p, y): n
+            for p, y, n in con.execute(
+                "select provider, year, n_releases from marts.fct_org_release_growth"
+                " where snapshot_date = ? and provider in ('Alibaba Qwen', 'DeepSeek', 'Meta', 'Google')"
+                " and n_releases > 0", [SNAPSHOT]
+            ).fetchall()
+        }
+        ratio = con.execute(
+            "select growth_ratio from marts.fct_org_release_growth"
+            " where snapshot_date = ? and provider = 'DeepSeek' and year = 2024", [SNAPSHOT]
+        ).fetchone()[0]
+    assert actual == expected
+    assert ratio == pytest.approx(expected[("DeepSeek", 2024)] / expected[("DeepSeek", 2023)])

@@ -1,0 +1,85 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='sync_all_columns'
+    )
+}}
+
+{# Every model that at least one model builds on, present in the snapshot or not. #}
+
+with
+
+links as (
+
+    select snapshot_date, model_id, parent_model_id, relation
+    from {{ ref('stg_huggingface__model_base_links') }}
+    where {{ snapshot_scope() }} and parent_model_id <> model_id
+
+),
+
+ancestors as (
+
+    select snapshot_date, model_id, ancestor_model_id
+    from {{ ref('int_model_ancestors_walked') }}
+    where {{ snapshot_scope() }}
+
+),
+
+orgs as (
+
+    select lower(org) as org_key, country
+    from {{ ref('org_countries') }}
+
+),
+
+direct_children as (
+
+    select
+        snapshot_date,
+        parent_model_id as base_model_id,
+        count(distinct model_id) as n_direct,
+        count(distinct case when relation = 'finetune' then model_id end) as n_finetune,
+        count(distinct case when relation = 'adapter' then model_id end) as n_adapter,
+        count(distinct case when relation = 'quantized' then model_id end) as n_quantized,
+        count(distinct case when relation = 'merge' then model_id end) as n_merge
+    from links
+    group by snapshot_date, parent_model_id
+
+),
+
+descendants as (
+
+    select
+        snapshot_date,
+        ancestor_model_id as base_model_id,
+        count(*) as n_descendants
+    from ancestors
+    group by snapshot_date, ancestor_model_id
+
+),
+
+final as (
+
+    select
+        direct_children.snapshot_date,
+        direct_children.base_model_id,
+        {{ org_of('direct_children.base_model_id') }} as base_org,
+        orgs.country as base_country,
+        direct_children.n_direct,
+        direct_children.n_finetune,
+        direct_children.n_adapter,
+        direct_children.n_quantized,
+        direct_children.n_merge,
+        coalesce(descendants.n_descendants, 0) as n_descendants
+    from direct_children
+    left join descendants
+        on descendants.snapshot_date = direct_children.snapshot_date
+        and descendants.base_model_id = direct_children.base_model_id
+    left join orgs
+        on orgs.org_key = lower({{ org_of('direct_children.base_model_id') }})
+
+)
+
+select * from final

@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='sync_all_columns'
+    )
+}}
+
+with
+
+ancestors as (
+
+    select *
+    from {{ ref('int_model_ancestors_walked') }}
+    where {{ snapshot_scope() }}
+
+),
+
+final as (
+
+    select
+        snapshot_date,
+        model_id,
+        ancestor_model_id,
+        relation,
+        depth
+    from ancestors
+
+)
+
+select * from final

@@ -1,0 +1,104 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='sync_all_columns'
+    )
+}}
+
+{#
+  Releases per provider and calendar year (UTC), from the provider's first release year to the
+  snapshot's year, with zero years filled in. Floor dates are unknown, never counted.
+#}
+
+with
+
+releases as (
+
+    select snapshot_date, provider, extract(year from created_at) as release_year
+    from {{ ref('int_models_labelled') }}
+    where {{ snapshot_scope() }} and not created_at_is_floor and created_at is not null
+
+),
+
+provider_countries as (
+
+    select provider, max(country) as country
+    from {{ ref('org_countries') }}
+    group by provider
+
+),
+
+counted as (
+
+    select snapshot_date, provider, release_year, count(*) as n_releases
+    from releases
+    group by snapshot_date, provider, release_year
+
+),
+
+provider_spans as (
+
+    select snapshot_date, provider, min(release_year) as first_year
+    from counted
+    group by snapshot_date, provider
+
+),
+
+provider_years as (
+
+    select
+        provider_spans.snapshot_date,
+        provider_spans.provider,
+        years.release_year
+    from provider_spans
+    cross join lateral (
+        select unnest(range(provider_spans.first_year, extract(year from provider_spans.snapshot_date) + 1))
+            as release_year
+    ) as years
+
+),
+
+filled as (
+
+    select
+        provider_years.snapshot_date,
+        provider_years.provider,
+        provider_years.release_year,
+        coalesce(counted.n_releases, 0) as n_releases
+    from provider_years
+    left join counted
+        on counted.snapshot_date = provider_years.snapshot_date
+        and counted.provider = provider_years.provider
+        and counted.release_year = provider_years.release_year
+
+),
+
+final as (
+
+    select
+        filled.snapshot_date,
+        filled.provider,
+        cast(filled.release_year as integer) as year,
+        provider_countries.country,
+        filled.n_releases,
+        coalesce(
+            lag(filled.n_releases) over (
+                partition by filled.snapshot_date, filled.provider order by filled.release_year
+            ),
+            0
+        ) as n_releases_prev_year,
+        cast(filled.n_releases as double) / nullif(
+            lag(filled.n_releases) over (
+                partition by filled.snapshot_date, filled.provider order by filled.release_year
+            ),
+            0
+        ) as growth_ratio
+    from filled
+    left join provider_countries
+        on provider_countries.provider = filled.provider
+
+)
+
+select * from final
