@@ -1,0 +1,64 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='sync_all_columns'
+    )
+}}
+
+{#
+  Share of 30-day downloads by label country, for models created in the 365 days up to and
+  including the snapshot date (cohort new_365d) and for all models (cohort all).
+  Unknown countries are one row, 'unknown'. Shares of a cohort sum to 1.
+#}
+
+with
+
+models as (
+
+    select *
+    from {{ ref('int_models_labelled') }}
+    where {{ snapshot_scope() }}
+
+),
+
+cohorts as (
+
+    select snapshot_date, 'all' as cohort, coalesce(label_country, 'unknown') as country, downloads_30d
+    from models
+
+    union all
+
+    select snapshot_date, 'new_365d' as cohort, coalesce(label_country, 'unknown') as country, downloads_30d
+    from models
+    where not created_at_is_floor
+        and cast(created_at as date) between {{ days_before('snapshot_date', 364) }} and snapshot_date
+
+),
+
+by_country as (
+
+    select snapshot_date, cohort, country, cast(sum(coalesce(downloads_30d, 0)) as bigint) as downloads_30d
+    from cohorts
+    group by snapshot_date, cohort, country
+
+),
+
+final as (
+
+    select
+        snapshot_date,
+        cohort,
+        country,
+        downloads_30d,
+        cast(downloads_30d as double)
+            / nullif(sum(downloads_30d) over (partition by snapshot_date, cohort), 0) as share,
+        row_number() over (
+            partition by snapshot_date, cohort order by downloads_30d desc, country asc
+        ) as rank
+    from by_country
+
+)
+
+select * from final
