@@ -15,8 +15,9 @@ from pathlib import Path
 from orchestration.settings import DEFAULT_SAMPLE_DATE, SOURCES, Settings
 
 MARTS = (
-    "dim_models", "dim_organizations", "dim_snapshots",
-    "fct_model_lineage", "fct_base_model_derivatives", "fct_org_release_growth",
+    "dim_models", "dim_organizations", "dim_snapshots", "fct_model_lineage", "fct_base_model_derivatives",
+    "fct_org_release_growth", "fct_weekly_new_model_rankings", "fct_release_heatmap",
+    "fct_country_download_share", "fct_top_liked_country_share", "fct_derivative_share_by_base_country",
 )
 
 
@@ -125,7 +126,18 @@ def build_command(args) -> int:
               "Dagster UI: make dev)", file=sys.stderr)
         return 1
     print_summary(settings, snapshot_date)
+    print_checks(result.get_asset_check_evaluations())
     return 0
+
+
+def print_checks(evaluations) -> None:
+    """One line for the checks, and one per check that did not pass."""
+    failed = [e for e in evaluations if not e.passed]
+    print(f"Checks: {len(evaluations) - len(failed)} of {len(evaluations)} passed (dbt tests and metric checks)")
+    for evaluation in failed:
+        level = "warning" if evaluation.severity.value == "WARN" else "FAILED"
+        print(f"  {level}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
+              f"{evaluation.description or ''}")
 
 
 def _default_snapshot_date(source: str, settings: Settings) -> str:
@@ -197,7 +209,7 @@ def print_summary(settings: Settings, snapshot_date: str) -> None:
     print(f"\nSnapshot {snapshot_date}: source {source}{' @ ' + revision if revision else ''}, {rows} models{label}")
     for mart, n in counts.items():
         note = "  (as of the newest snapshot)" if mart == "dim_organizations" else ""
-        print(f"  marts.{mart:<28} {n:>10} rows{note}")
+        print(f"  marts.{mart:<38} {n:>10} rows{note}")
     print(f"Warehouse: {settings.duckdb_path}")
     command = os.path.relpath(Path(sys.executable).parent / "observatory")
     print(f'Query it:  {command} query "select * from marts.dim_models limit 5"')

@@ -31,6 +31,10 @@ class Settings:
     sample_rows: int
     hub_stats_repo: str
     api_authors: tuple[str, ...]
+    weekly_top_n: int = 10
+    label_coverage_min: float = 0.5
+    volume_drift_band: float = 0.25
+    freshness_max_age_days: int = 3
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -49,6 +53,10 @@ class Settings:
             sample_rows=int(os.environ.get("SAMPLE_ROWS") or DEFAULT_SAMPLE_ROWS),
             hub_stats_repo=os.environ.get("HUB_STATS_REPO") or HUB_STATS_REPO,
             api_authors=tuple(a.strip() for a in authors.split(",") if a.strip()),
+            weekly_top_n=int(os.environ.get("WEEKLY_TOP_N") or 10),
+            label_coverage_min=float(os.environ.get("LABEL_COVERAGE_MIN") or 0.5),
+            volume_drift_band=float(os.environ.get("VOLUME_DRIFT_BAND") or 0.25),
+            freshness_max_age_days=int(os.environ.get("FRESHNESS_MAX_AGE_DAYS") or 3),
         )
 
     @property

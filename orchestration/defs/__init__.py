@@ -5,6 +5,7 @@ import dagster as dg
 
 def build_definitions() -> dg.Definitions:
     # Imported here so that importing the package parses nothing.
+    from orchestration.defs.checks.assets import metric_checks
     from orchestration.defs.ingest.assets import ingest_snapshot
     from orchestration.defs.schedules import daily_refresh_schedule, refresh_job
     from orchestration.defs.transform.assets import build_dbt_assets
@@ -12,6 +13,7 @@ def build_definitions() -> dg.Definitions:
 
     return dg.Definitions(
         assets=[ingest_snapshot, build_dbt_assets()],
+        asset_checks=metric_checks,
         jobs=[refresh_job],
         schedules=[daily_refresh_schedule],
         resources={"dbt": dbt_resource()},

@@ -46,8 +46,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         # dbt inherits this process's environment: hand it the same absolute paths Python uses.
-        os.environ.update(Settings.from_env().dbt_env())
-        args = ["build", "--vars", json.dumps({"snapshot_date": context.partition_key})]
+        settings = Settings.from_env()
+        os.environ.update(settings.dbt_env())
+        dbt_vars = {"snapshot_date": context.partition_key, "weekly_top_n": settings.weekly_top_n}
+        args = ["build", "--vars", json.dumps(dbt_vars)]
         if config.full_refresh:
             args.append("--full-refresh")
         yield from dbt.cli(args, context=context).stream()
