@@ -74,3 +74,17 @@ def warehouse(data_dir: Path):
     import duckdb
 
     return duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb"), read_only=True)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The hand-made snapshot built end to end once through the CLI: (root, data_dir, result)."""
+    from tests.snapshot_fixture import FIXTURE, write_fixture
+
+    root = tmp_path_factory.mktemp("e2e")
+    data_dir = root / "data"
+    snapshot = write_fixture(root / "models.parquet", FIXTURE)
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(snapshot),
+                             "--snapshot-date", "2026-06-05")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root, data_dir, result

@@ -1,75 +1,12 @@
-"""The whole graph (ingest -> dbt models and tests) on a tiny hand-made snapshot, through the CLI."""
+"""The whole graph (ingest -> dbt models, tests and checks) on a tiny hand-made snapshot, through the CLI."""
 
 import datetime as dt
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
-from orchestration.lib.sample import SCHEMA
-from tests.conftest import run_observatory, warehouse
-
-FLOOR = dt.datetime(2022, 3, 2, 23, 29, 4)
-
-
-def model(model_id, created, likes=0, downloads=0, relation=None, parents=(), tags=(), base_models=True):
-    typed = [t for p in parents for t in (f"base_model:{p}", f"base_model:{relation}:{p}")]
-    return {
-        "_id": None, "id": model_id, "author": model_id.split("/")[0], "createdAt": created,
-        "lastModified": created, "downloads": downloads, "downloadsAllTime": downloads * 3, "likes": likes,
-        "trendingScore": 0.0, "tags": ["transformers", *typed, *tags, "license:mit"], "cardData": "{}",
-        "safetensors": None, "gguf": None,
-        "baseModels": {"relation": relation, "models": [{"_id": None, "id": p} for p in parents]}
-        if parents and base_models else None,
-        "pipeline_tag": "text-generation", "library_name": "transformers",
-    }
-
-
-FIXTURE = [
-    model("deepseek-ai/DeepSeek-V3", dt.datetime(2024, 12, 26), likes=4000, downloads=900),
-    model("alice/v3-sft", dt.datetime(2025, 2, 1), relation="finetune", parents=["deepseek-ai/DeepSeek-V3"]),
-    model("bob/v3-sft-GGUF", dt.datetime(2025, 2, 3), relation="quantized", parents=["alice/v3-sft"]),
-    model("deepcogito/cogito-v2.1", dt.datetime(2025, 11, 19), likes=300, relation="finetune",
-          parents=["deepseek-ai/DeepSeek-V3"]),
-    model("carol/merge", dt.datetime(2025, 3, 1), relation="merge",
-          parents=["meta-llama/Llama-3.1-8B", "alice/v3-sft"]),
-    model("dave/tag-only", dt.datetime(2025, 4, 1), relation="adapter", parents=["Qwen/Qwen3-8B"],
-          base_models=False),
-    model("old/legacy", FLOOR, likes=5),
-    model("erin/cycle-a", dt.datetime(2025, 5, 1), relation="finetune", parents=["erin/cycle-b"]),
-    model("erin/cycle-b", dt.datetime(2025, 5, 2), relation="finetune", parents=["erin/cycle-a"]),
-    model("qwen/lowercase-org", dt.datetime(2025, 6, 1)),
-]
-
-# model_id -> (parent, root, depth, base_relation, org_country, label_country, label_source, provider)
-EXPECTED = {
-    "deepseek-ai/DeepSeek-V3": (None, "deepseek-ai/DeepSeek-V3", 0, None, "CN", "CN", "org", "DeepSeek"),
-    "alice/v3-sft": ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3", 1, "finetune", None, "CN", "base_model", "alice"),
-    "bob/v3-sft-GGUF": ("alice/v3-sft", "deepseek-ai/DeepSeek-V3", 2, "quantized", None, "CN", "base_model", "bob"),
-    "deepcogito/cogito-v2.1": ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3", 1, "finetune", "US", "US", "org", "Deep Cogito"),
-    "carol/merge": ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B", 1, "merge", None, "US", "base_model", "carol"),
-    "dave/tag-only": ("Qwen/Qwen3-8B", "Qwen/Qwen3-8B", 1, "adapter", None, "CN", "base_model", "dave"),
-    "old/legacy": (None, "old/legacy", 0, None, None, None, "unknown", "old"),
-    "erin/cycle-a": ("erin/cycle-b", "erin/cycle-b", 1, "finetune", None, None, "unknown", "erin"),
-    "erin/cycle-b": ("erin/cycle-a", "erin/cycle-a", 1, "finetune", None, None, "unknown", "erin"),
-    "qwen/lowercase-org": (None, "qwen/lowercase-org", 0, None, "CN", "CN", "org", "Alibaba Qwen"),
-}
-
-
-def write_fixture(path, rows):
-    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    data_dir = root / "data"
-    snapshot = write_fixture(root / "models.parquet", FIXTURE)
-    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(snapshot),
-                             "--snapshot-date", "2026-06-05")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return root, data_dir, result
+from tests.conftest import PROJECT_ROOT, run_observatory, warehouse
+from tests.snapshot_fixture import EXPECTED, FIXTURE, SCHEMA, model, write_fixture
 
 
 def test_dim_models_matches_the_hand_derived_lineage_and_labels(built):
@@ -133,6 +70,9 @@ def test_summary_says_what_was_built(built):
     _, _, result = built
     assert "Snapshot 2026-06-05: source file, 10 models" in result.stdout
     assert "marts.dim_models" in result.stdout and "SYNTHETIC" not in result.stdout
+    checks = next(line for line in result.stdout.splitlines() if line.startswith("Checks: "))
+    passed, total = checks.split()[1], checks.split()[3]
+    assert passed == total and int(total) > 90, checks
 
 
 def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
@@ -190,3 +130,12 @@ def test_user_mistakes_are_one_line_errors(tmp_path):
     assert bad_date.returncode == 2 and "not a calendar date" in bad_date.stderr
     no_warehouse = run_observatory(tmp_path, "query", "select 1")
     assert no_warehouse.returncode == 2 and "build it first" in no_warehouse.stderr
+
+
+def test_every_analysis_query_runs(built):
+    _, data_dir, _ = built
+    analyses = sorted((PROJECT_ROOT / "dbt_project" / "analyses").glob("a*.sql"))
+    assert [p.name[:2] for p in analyses] == ["a1", "a2", "a3", "a4", "a5", "a6"]
+    with warehouse(data_dir) as con:
+        for path in analyses:
+            con.execute(path.read_text()).fetchall()

@@ -2,6 +2,7 @@
 independently from the raw Parquet file and the seed CSV, in plain Python."""
 
 import csv
+import datetime as dt
 import re
 
 import pyarrow.parquet as pq
@@ -192,3 +193,42 @@ def test_releases_per_provider_and_year(real_build, raw_rows):
         ).fetchone()[0]
     assert actual == expected
     assert ratio == pytest.approx(expected[("DeepSeek", 2024)] / expected[("DeepSeek", 2023)])
+
+
+def test_weekly_top_ten_by_likes(real_build, real_models_path):
+    rows = pq.read_table(real_models_path, columns=["id", "createdAt", "likes"]).to_pylist()
+    weeks = {}
+    for row in rows:
+        if str(row["createdAt"]) == "2022-03-02 23:29:04":
+            continue
+        day = row["createdAt"].date()
+        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append((-(row["likes"] or 0), row["id"]))
+    chosen = sorted(weeks)[-3:] + [dt.date(2025, 1, 20)]
+    with warehouse(real_build) as con:
+        for week in chosen:
+            expected = [model_id for _, model_id in sorted(weeks[week])[:10]]
+            actual = [r[0] for r in con.execute(
+                "select model_id from marts.fct_weekly_new_model_rankings where snapshot_date = ?"
+                " and metric = 'likes' and week_start = ? order by rank", [SNAPSHOT, week]
+            ).fetchall()]
+            assert actual == expected, week
+
+
+def test_download_share_of_new_models(real_build, raw_rows, real_models_path):
+    labels = expected_lineage(raw_rows)
+    columns = pq.read_table(real_models_path, columns=["id", "downloads"]).to_pydict()
+    downloads = dict(zip(columns["id"], columns["downloads"]))
+    first_day = dt.date(2026, 6, 5) - dt.timedelta(days=364)
+    totals = {}
+    for row in raw_rows:
+        if first_day <= row["createdAt"].date() <= dt.date(2026, 6, 5):
+            country = labels[row["id"]][3] or "unknown"
+            totals[country] = totals.get(country, 0) + (downloads[row["id"]] or 0)
+    grand = sum(totals.values())
+    with warehouse(real_build) as con:
+        actual = dict(con.execute(
+            "select country, share from marts.fct_country_download_share"
+            " where snapshot_date = ? and cohort = 'new_365d'", [SNAPSHOT]
+        ).fetchall())
+    assert actual == pytest.approx({c: v / grand for c, v in totals.items()}, abs=1e-12)
+    assert max(actual, key=actual.get) == "CN"  # the blog's A4 finding holds on this slice
