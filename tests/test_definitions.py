@@ -35,6 +35,15 @@ def test_definitions_load_and_line_up():
     checks = {key.name for key in graph.asset_check_keys}
     assert "unique_key_dim_models_snapshot_date__model_id" in checks
 
+    # Metric checks: the ones guarding what users read block, the rest warn.
+    specs = {(key.asset_key.to_user_string(), key.name): graph.get_check_spec(key).blocking
+             for key in graph.asset_check_keys}
+    assert specs[("marts/fct_weekly_new_model_rankings", "ranks_dense_within_week")] is True
+    assert specs[("marts/fct_country_download_share", "shares_sum_to_one")] is True
+    assert specs[("marts/fct_model_lineage", "lineage_acyclic_and_bounded")] is True
+    assert specs[("marts/fct_org_release_growth", "releases_reconcile_with_staging")] is True
+    assert specs[("marts/fct_country_download_share", "label_coverage_of_new_downloads")] is False
+
     schedule = definitions.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "30 13 * * *"
     assert schedule.execution_timezone in (None, "UTC")
