@@ -32,4 +32,4 @@ dev: install  ## the Dagster UI on http://localhost:3000
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
 
 clean:  ## remove built data (raw snapshots, warehouse, run history) and dbt artifacts
-	rm -rf $(DATA_DIR)/raw $(DATA_DIR)/warehouse $(DATA_DIR)/dagster_home $(DATA_DIR)/cache dbt_project/target
+	rm -rf $(DATA_DIR)/raw $(DATA_DIR)/warehouse $(DATA_DIR)/dagster_home dbt_project/target

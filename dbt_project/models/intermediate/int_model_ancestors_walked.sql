@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   The lineage closure over all parents: one row per (model, ancestor) at the smallest depth.
   Cycle-safe (a path never revisits an id, so no model is its own ancestor), at most 10 hops.

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   The first-parent chain of every model: one row per (model, id on its chain), depth 0 being
   the model itself. The walk stops before an id would repeat (cycles) and after 10 hops.

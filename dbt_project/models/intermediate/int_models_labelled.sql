@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   Every model with its org's provider and country, its first parent, the root and length of
   its first-parent chain, and its label country: the org's country when the org is mapped,

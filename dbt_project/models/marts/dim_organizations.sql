@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#
   One row per org (case-insensitive) as of the newest built snapshot: every curated org, every
   org with a model in that snapshot, and every org named only as a parent of one.
@@ -21,9 +23,10 @@ curated as (
 
 parent_orgs as (
 
-    select distinct snapshot_date, {{ org_of('parent_model_id') }} as org
-    from models
-    where {{ org_of('parent_model_id') }} is not null
+    select lower(org) as org_key, min(org) as org
+    from (select {{ org_of('parent_model_id') }} as org from models) as parents
+    where org is not null
+    group by lower(org)
 
 ),
 
@@ -32,7 +35,6 @@ model_orgs as (
     select
         lower(org) as org_key,
         min(org) as org,
-        max(snapshot_date) as snapshot_date,
         count(*) as n_models,
         min(case when not created_at_is_floor then created_at end) as first_release_at
     from models
@@ -46,15 +48,15 @@ all_orgs as (
     union
     select org_key from model_orgs
     union
-    select lower(org) from parent_orgs
+    select org_key from parent_orgs
 
 ),
 
 final as (
 
     select
-        coalesce(curated.org, model_orgs.org, named_parents.org) as org,
-        coalesce(curated.provider, curated.org, model_orgs.org, named_parents.org) as provider,
+        coalesce(curated.org, model_orgs.org, parent_orgs.org) as org,
+        coalesce(curated.provider, model_orgs.org, parent_orgs.org) as provider,
         curated.country,
         curated.org_type,
         coalesce(curated.is_heatmap_tracked, false) as is_heatmap_tracked,
@@ -67,10 +69,8 @@ final as (
         on lower(curated.org) = all_orgs.org_key
     left join model_orgs
         on model_orgs.org_key = all_orgs.org_key
-    left join (
-        select lower(org) as org_key, min(org) as org from parent_orgs group by lower(org)
-    ) as named_parents
-        on named_parents.org_key = all_orgs.org_key
+    left join parent_orgs
+        on parent_orgs.org_key = all_orgs.org_key
 
 )
 

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {# One row per stored snapshot: where it came from, and whether it is synthetic. #}
 
 with

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   Share of 30-day downloads by label country, for models created in the 365 days up to and
   including the snapshot date (cohort new_365d) and for all models (cohort all).

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   New derivatives (models with a parent) per month of creation, by the country of the org of
   their root (the end of the first-parent chain); 'unknown' when unmapped. Floor dates excluded.

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   Releases per provider and calendar year (UTC), from the provider's first release year to the
   snapshot's year, with zero years filled in. Floor dates are unknown, never counted.

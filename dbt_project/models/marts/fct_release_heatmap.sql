@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   Releases per day of each heatmap-tracked provider over the 52 weeks ending at the snapshot
   (the 364 days snapshot_date - 363 .. snapshot_date), with a zero row for every empty day.

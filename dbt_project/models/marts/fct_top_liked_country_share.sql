@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   Country shares among the N most-liked models of the snapshot (all creation dates), for N in
   10, 50 and 100. Ties: likes descending, then model_id. Unknown countries are one row.

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='sync_all_columns'
-    )
-}}
-
 {#
   Per ISO week of creation (Monday start, UTC), the top N models created that week by each
   metric. Ties: metric descending, then model_id ascending; ranks 1..N without gaps.

@@ -52,7 +52,7 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
     scratch_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=scratch_root))
     try:
-        fetched = fetch(request, workdir, settings.data_dir / "cache" / "huggingface", revision)
+        fetched = fetch(request, workdir, revision)
         stored = store.write(
             fetched.path, request.snapshot_date, {**fetched.provenance, "identity": wanted}, replace=replace
         )

@@ -52,11 +52,14 @@ def resolve_revision(repo_id: str, snapshot_date: str | None = None, revision: s
     return Revision(chosen.commit_id, chosen.created_at)
 
 
-def download_models_file(repo_id: str, revision: Revision, cache_dir: Path) -> Path:
-    """Download models.parquet at exactly this revision (cached, resumable)."""
+def download_models_file(repo_id: str, revision: Revision, dest_dir: Path) -> Path:
+    """Download models.parquet at exactly this revision into dest_dir.
+
+    Not into the shared cache: the snapshot store keeps the normalized copy, and a daily file of
+    up to 1 GB per revision would otherwise pile up."""
     return Path(
         hf_hub_download(
-            repo_id, MODELS_FILE, repo_type="dataset", revision=revision.sha, cache_dir=cache_dir
+            repo_id, MODELS_FILE, repo_type="dataset", revision=revision.sha, local_dir=dest_dir
         )
     )
 

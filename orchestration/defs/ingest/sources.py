@@ -65,7 +65,7 @@ def identity(request: SnapshotRequest, revision: hub.Revision | None = None) -> 
     return None
 
 
-def fetch(request: SnapshotRequest, workdir: Path, cache_dir: Path, revision: hub.Revision | None = None) -> Fetched:
+def fetch(request: SnapshotRequest, workdir: Path, revision: hub.Revision | None = None) -> Fetched:
     """Produce the snapshot as a local hub-stats Parquet file."""
     if request.source == "sample":
         path = workdir / "sample.parquet"
@@ -74,7 +74,7 @@ def fetch(request: SnapshotRequest, workdir: Path, cache_dir: Path, revision: hu
     if request.source == "file":
         return Fetched(Path(request.file), {"source": "file", "file_name": Path(request.file).name})
     if request.source == "hub_stats":
-        path = hub.download_models_file(request.repo_id, revision, cache_dir)
+        path = hub.download_models_file(request.repo_id, revision, workdir)
         return Fetched(
             path,
             {"source": "hub_stats", "repo_id": request.repo_id, "revision": revision.sha,
