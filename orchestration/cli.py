@@ -39,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--full-refresh", action="store_true", help="rebuild every stored snapshot's tables")
     build.add_argument("--force", action="store_true", help="rebuild even when the snapshot is already built")
 
-    query = commands.add_parser("query", help="run read-only SQL on the warehouse and print the result")
+    query = commands.add_parser("query", help="run one read-only SELECT on the warehouse and print the result")
     query.add_argument("sql")
-    query.add_argument("--max-rows", type=int, default=50)
+    query.add_argument("--max-rows", type=int, default=50, help="rows to print at most (default 50)")
+    query.add_argument("--timeout", type=float, default=60.0, help="seconds before the query is stopped (default 60)")
 
     args = parser.parse_args(argv)
     try:
@@ -218,20 +219,31 @@ def print_summary(settings: Settings, snapshot_date: str) -> None:
 
 def query_command(args) -> int:
     import duckdb
+    import pandas as pd
+
+    from orchestration.lib.safe_query import QueryRefused, connect_read_only, run_query
 
     settings = Settings.from_env()
     if not settings.duckdb_path.exists():
         raise UserError(f"no warehouse at {settings.duckdb_path}; build it first: observatory build")
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
     try:
-        relation = con.sql(args.sql)
-        if relation is None:
-            raise UserError("the statement returned no rows to show")
-        relation.show(max_rows=args.max_rows, max_width=200)
+        con = connect_read_only(settings.duckdb_path, settings.data_dir / "raw")
+    except duckdb.IOException as exc:
+        raise UserError(f"cannot open the warehouse (is a build writing it right now?): {exc}") from None
+    try:
+        result = run_query(con, args.sql, max_rows=args.max_rows, timeout_s=args.timeout)
+    except QueryRefused as exc:
+        raise UserError(str(exc)) from None
+    except duckdb.PermissionException:
+        raise UserError("the query reads files outside the warehouse; query its tables and views instead") from None
     except duckdb.Error as exc:
-        raise UserError(f"query failed: {exc}") from None
+        raise UserError(f"query failed: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
+    frame = pd.DataFrame(result.rows, columns=result.columns)
+    print(frame.to_string(index=False, max_colwidth=80) if len(frame) else f"(no rows) columns: {', '.join(result.columns)}")
+    if result.truncated:
+        print(f"... showing the first {args.max_rows} rows; raise --max-rows to see more")
     return 0
 
 
