@@ -23,6 +23,9 @@ class FakeHub:
         self.models: list[dict] = []
         self.page_size = 2
         self.requests: list[dict] = []
+        # Faults to inject, consumed in order by the first request whose path contains the key:
+        # ("status", code, headers) | ("reset",) | ("truncate",)
+        self.faults: list[tuple[str, tuple]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -43,6 +46,16 @@ class FakeHub:
         self.files.clear()
         self.models.clear()
         self.requests.clear()
+        self.faults.clear()
+
+    def fail_next(self, path_part: str, *fault) -> None:
+        self.faults.append((path_part, fault))
+
+    def _take_fault(self, method: str, path: str) -> tuple | None:
+        for i, (part, fault) in enumerate(self.faults):
+            if part in path and not (fault[0] == "truncate" and method == "HEAD"):
+                return self.faults.pop(i)[1]
+        return None
 
     def add_dataset_revision(self, repo: str, sha: str, date: str, files: dict[str, bytes]) -> None:
         commit = {"id": sha, "title": f"update {date}", "message": "", "authors": [{"user": "bot"}], "date": date}
@@ -76,6 +89,15 @@ class FakeHub:
                 url = urlparse(self.path)
                 hub.requests.append({"method": self.command, "path": url.path, "query": url.query,
                                      "headers": dict(self.headers)})
+                fault = hub._take_fault(self.command, self.path)
+                if fault and fault[0] == "status":
+                    return self._json({"error": "injected"}, send_body, fault[2] if len(fault) > 2 else None,
+                                      status=fault[1])
+                if fault and fault[0] == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self._truncate = bool(fault and fault[0] == "truncate")
                 parts = [unquote(p) for p in url.path.strip("/").split("/")]
                 if parts[:2] == ["api", "datasets"] and "commits" in parts:
                     i = parts.index("commits")
@@ -89,8 +111,8 @@ class FakeHub:
                     return self._models(parse_qs(url.query), send_body)
                 self._json(None, send_body)
 
-            def _json(self, payload, send_body: bool, headers: dict | None = None):
-                status = 200 if payload is not None else 404
+            def _json(self, payload, send_body: bool, headers: dict | None = None, status: int | None = None):
+                status = status or (200 if payload is not None else 404)
                 body = json.dumps(payload if payload is not None else {"error": "not found"}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -119,6 +141,10 @@ class FakeHub:
                 self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
                 self.end_headers()
                 if send_body:
+                    if self._truncate:  # promise the full length, send half, hang up
+                        self.wfile.write(data[: len(data) // 2])
+                        self.close_connection = True
+                        return
                     self.wfile.write(data)
 
             def _models(self, query, send_body):

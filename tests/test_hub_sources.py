@@ -131,3 +131,85 @@ def test_api_ingest_stores_todays_snapshot(hub, tmp_path):
     assert [i for (i,) in ids] == ["alice/merge", "alice/qwen3-gguf", "alice/qwen3-sft"]
     with pytest.raises(ValueError, match="must be today"):
         ingest(SnapshotRequest(source="api", snapshot_date="2026-01-01"), settings, replace=False, log=LOG)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    from orchestration.defs.ingest import hub as hub_client
+
+    monkeypatch.setattr(hub_client, "RETRY_BASE_DELAY_S", 0.01)
+
+
+FAULTS = [("status", 503), ("status", 429, {"Retry-After": "1"}), ("reset",), ("truncate",)]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: "-".join(map(str, f[:2])))
+@pytest.mark.parametrize("target", ["/commits/", "/models.parquet"])
+def test_transient_hub_faults_are_retried(two_revisions, tmp_path, fast_retries, fault, target):
+    two_revisions.fail_next(target, *fault)
+    request = SnapshotRequest(source="hub_stats", snapshot_date="2026-06-04", repo_id=REPO)
+    stored, outcome = ingest(request, _settings(tmp_path), replace=False, log=LOG)
+    assert outcome == "stored" and stored.manifest["rows"] == 30
+    assert not two_revisions.faults, "the injected fault was not hit"
+    data = duckdb.execute(f"select count(*), count(distinct id) from '{stored.data_path}'").fetchone()
+    assert data == (30, 30)  # a cut download was resumed into a whole file
+
+
+def test_a_hub_that_keeps_failing_leaves_nothing_and_a_later_run_succeeds(two_revisions, tmp_path, fast_retries):
+    settings = _settings(tmp_path)
+    for _ in range(30):
+        two_revisions.fail_next("/models.parquet", "reset")
+    request = SnapshotRequest(source="hub_stats", snapshot_date="2026-06-04", repo_id=REPO)
+    from orchestration.defs.ingest.hub import HubUnavailable
+
+    with pytest.raises(HubUnavailable, match="download of models.parquet at aaaaaaaaaaaa failed after 4 attempts"):
+        ingest(request, settings, replace=False, log=LOG)
+    assert not (settings.raw_models_dir / "snapshot_date=2026-06-04").exists()
+    assert list((settings.data_dir / "raw" / ".incoming").iterdir()) == []
+
+    two_revisions.faults.clear()
+    stored, outcome = ingest(request, settings, replace=False, log=LOG)
+    assert outcome == "stored" and stored.manifest["revision"] == "a" * 40
+
+
+def test_a_missing_file_is_not_retried(two_revisions, tmp_path, fast_retries):
+    two_revisions.files.clear()
+    request = SnapshotRequest(source="hub_stats", snapshot_date="2026-06-04", repo_id=REPO)
+    with pytest.raises(Exception, match="404|not found|Entry Not Found"):
+        ingest(request, _settings(tmp_path), replace=False, log=LOG)
+    gets = [r for r in two_revisions.requests if r["path"].endswith("/models.parquet")]
+    assert len(gets) <= 2
+
+
+def test_api_listing_that_fails_mid_way_leaves_nothing(hub, tmp_path, fast_retries):
+    hub.models.extend(API_MODELS)
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    settings = _settings(tmp_path)
+    request = SnapshotRequest(source="api", snapshot_date=today, api_authors=("alice",))
+    # The first page succeeds, the next keeps failing: more often than huggingface_hub retries.
+    for _ in range(10):
+        hub.fail_next("page=1", "status", 503)
+    with pytest.raises(Exception, match="503"):
+        ingest(request, settings, replace=False, log=LOG)
+    assert any("page=1" in r["query"] for r in hub.requests)
+    assert not settings.raw_models_dir.exists() or not any(settings.raw_models_dir.iterdir())
+
+
+def test_the_token_is_sent_but_never_stored_or_logged(two_revisions, tmp_path, monkeypatch, caplog, fast_retries):
+    token = "hf_testsecretTOKEN1234567890"
+    monkeypatch.setenv("HF_TOKEN", token)
+    caplog.set_level(logging.DEBUG)
+    settings = _settings(tmp_path)
+    two_revisions.fail_next("/models.parquet", "reset")
+    stored, _ = ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-04", repo_id=REPO),
+                       settings, replace=False, log=LOG)
+    sent = [{k.lower(): v for k, v in r["headers"].items()} for r in two_revisions.requests]
+    assert sent and all(h.get("authorization") == f"Bearer {token}" for h in sent)
+    assert token not in (stored.path / "_manifest.json").read_text()
+    assert token not in caplog.text
+
+    two_revisions.files.clear()
+    with pytest.raises(Exception) as failure:
+        ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-05", repo_id=REPO),
+               settings, replace=False, log=LOG)
+    assert token not in str(failure.value) and token not in repr(failure.value)

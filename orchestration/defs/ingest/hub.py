@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2
 import pyarrow as pa
 from huggingface_hub import HfApi, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError
+
+log = logging.getLogger(__name__)
+RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
+RETRY_BASE_DELAY_S = 1.0
 
 MODELS_FILE = "models.parquet"
 API_EXPAND = [
@@ -52,16 +62,52 @@ def resolve_revision(repo_id: str, snapshot_date: str | None = None, revision: s
     return Revision(chosen.commit_id, chosen.created_at)
 
 
-def download_models_file(repo_id: str, revision: Revision, dest_dir: Path) -> Path:
-    """Download models.parquet at exactly this revision into dest_dir.
+class HubUnavailable(RuntimeError):
+    """The Hub kept failing after every retry."""
 
-    Not into the shared cache: the snapshot store keeps the normalized copy, and a daily file of
-    up to 1 GB per revision would otherwise pile up."""
-    return Path(
-        hf_hub_download(
-            repo_id, MODELS_FILE, repo_type="dataset", revision=revision.sha, local_dir=dest_dir
-        )
-    )
+
+def download_models_file(repo_id: str, revision: Revision, dest_dir: Path, attempts: int = 4) -> Path:
+    """Download models.parquet at exactly this revision into dest_dir, retrying transient failures.
+
+    huggingface_hub already retries listings and resumes a cut download; this outer loop also
+    covers a dropped connection on the metadata request. Not into the shared cache: the snapshot
+    store keeps the normalized copy, and a daily file of up to 1 GB would otherwise pile up."""
+
+    def download() -> Path:
+        return Path(hf_hub_download(repo_id, MODELS_FILE, repo_type="dataset", revision=revision.sha,
+                                    local_dir=dest_dir))
+
+    return with_retries(download, f"download of {MODELS_FILE} at {revision.sha[:12]}", attempts)
+
+
+def with_retries(operation: Callable, what: str, attempts: int = 4, max_delay: float = 60.0):
+    """Run `operation`, retrying 429, 5xx, timeouts and dropped connections with exponential
+    backoff and jitter (Retry-After wins when the server sends it); other errors pass through."""
+    base_delay = RETRY_BASE_DELAY_S
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except (HfHubHTTPError, httpx2.TransportError) as exc:
+            delay = _retry_delay(exc, attempt, base_delay, max_delay)
+            if delay is None:
+                raise
+            if attempt == attempts:
+                raise HubUnavailable(f"{what} failed after {attempts} attempts: {exc}") from exc
+            log.warning("%s failed (%s); retry %d/%d in %.1f s", what, exc, attempt, attempts - 1, delay)
+            time.sleep(delay)
+
+
+def _retry_delay(exc: Exception, attempt: int, base_delay: float, max_delay: float) -> float | None:
+    """Seconds to wait before the next attempt, or None when the error is not transient."""
+    if isinstance(exc, HfHubHTTPError):
+        response = exc.response
+        if response is None or response.status_code not in RETRYABLE_STATUS:
+            return None
+        retry_after = response.headers.get("Retry-After", "")
+        if retry_after.isdigit():
+            return min(float(retry_after), max_delay)
+    backoff = min(max_delay, base_delay * 2 ** (attempt - 1))
+    return backoff + random.uniform(0, backoff / 4)
 
 
 def list_models_table(authors: tuple[str, ...] = (), limit: int | None = None) -> pa.Table:
