@@ -35,6 +35,7 @@ class Settings:
     label_coverage_min: float = 0.5
     volume_drift_band: float = 0.25
     freshness_max_age_days: int = 3
+    lock_timeout_s: float = 1800.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -57,11 +58,22 @@ class Settings:
             label_coverage_min=float(os.environ.get("LABEL_COVERAGE_MIN") or 0.5),
             volume_drift_band=float(os.environ.get("VOLUME_DRIFT_BAND") or 0.25),
             freshness_max_age_days=int(os.environ.get("FRESHNESS_MAX_AGE_DAYS") or 3),
+            lock_timeout_s=float(os.environ.get("LOCK_TIMEOUT_S") or 1800),
         )
 
     @property
     def raw_models_dir(self) -> Path:
         return self.data_dir / "raw" / "models"
+
+    @property
+    def warehouse_lock(self) -> Path:
+        """Held by whatever writes the warehouse (the dbt step), so builds take turns."""
+        return self.data_dir / "locks" / "warehouse.lock"
+
+    @property
+    def raw_lock(self) -> Path:
+        """Held while a snapshot is fetched and stored."""
+        return self.data_dir / "locks" / "raw.lock"
 
     @property
     def dagster_home(self) -> Path:

@@ -9,6 +9,7 @@ import dagster as dg
 from orchestration.defs.ingest import hub
 from orchestration.defs.ingest.sources import SnapshotRequest, check_request, fetch, identity
 from orchestration.defs.partitions import snapshot_partitions
+from orchestration.lib.locks import exclusive
 from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot
 from orchestration.settings import Settings
 
@@ -99,7 +100,8 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
         repo_id=settings.hub_stats_repo,
         api_authors=settings.api_authors,
     )
-    stored, outcome = ingest(request, settings, config.replace, context.log)
+    with exclusive(settings.raw_lock, "raw snapshot store", settings.lock_timeout_s, context.log):
+        stored, outcome = ingest(request, settings, config.replace, context.log)
     manifest = stored.manifest
     yield dg.MaterializeResult(
         asset_key=MODELS_KEY,

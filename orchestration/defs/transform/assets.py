@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project
+from orchestration.lib.locks import exclusive
 from orchestration.settings import Settings
 
 
@@ -52,6 +53,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         args = ["build", "--vars", json.dumps(dbt_vars)]
         if config.full_refresh:
             args.append("--full-refresh")
-        yield from dbt.cli(args, context=context).stream()
+        with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
+            yield from dbt.cli(args, context=context).stream()
 
     return observatory_dbt

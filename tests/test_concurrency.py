@@ -1,0 +1,50 @@
+"""Builds take turns on the warehouse, and readers never see a half-built one."""
+
+import os
+import subprocess
+import sys
+import time
+
+from filelock import FileLock
+
+from tests.conftest import PROJECT_ROOT, run_observatory
+
+
+def test_a_second_build_waits_for_the_first_then_gives_up_clearly(built):
+    _, data_dir, _ = built
+    lock = FileLock(str(data_dir / "locks" / "warehouse.lock"))
+    with lock:  # another build is writing the warehouse
+        blocked = run_observatory(data_dir, "build", "--sample-rows", "50", "--snapshot-date", "2026-06-01",
+                                  env={"LOCK_TIMEOUT_S": "2"})
+    assert blocked.returncode == 1
+    assert "another build is still writing the warehouse after 2 s" in blocked.stderr
+    # The snapshot itself was stored; the next build completes the refresh.
+    after = run_observatory(data_dir, "build", "--sample-rows", "50", "--snapshot-date", "2026-06-01")
+    assert after.returncode == 0, after.stderr[-2000:]
+    assert "Snapshot 2026-06-01: source sample, 50 models" in after.stdout
+
+
+def test_queries_during_a_build_succeed_or_say_the_warehouse_is_busy(built):
+    _, data_dir, _ = built
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home")}
+    build = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "build", "--sample-rows", "50", "--snapshot-date",
+         "2026-06-02"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    outcomes = set()
+    try:
+        while build.poll() is None:
+            query = run_observatory(
+                data_dir, "query", "select count(*) as n from marts.dim_models where snapshot_date = '2026-06-05'"
+            )
+            if query.returncode == 0:
+                assert query.stdout.split() == ["n", "10"]
+                outcomes.add("answered")
+            else:
+                assert "cannot open the warehouse (is a build writing it right now?)" in query.stderr
+                outcomes.add("busy")
+            time.sleep(0.2)
+    finally:
+        build.wait(timeout=600)
+    assert build.returncode == 0
+    assert outcomes  # at least one query ran while the build did
