@@ -186,10 +186,9 @@ def test_api_listing_that_fails_mid_way_leaves_nothing(hub, tmp_path, fast_retri
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     settings = _settings(tmp_path)
     request = SnapshotRequest(source="api", snapshot_date=today, api_authors=("alice",))
-    # The first page succeeds, the next keeps failing: more often than huggingface_hub retries.
-    for _ in range(10):
-        hub.fail_next("page=1", "status", 503)
-    with pytest.raises(Exception, match="503"):
+    # The first page succeeds, the next fails for good (transient codes are retried by huggingface_hub).
+    hub.fail_next("page=1", "status", 403)
+    with pytest.raises(Exception, match="403"):
         ingest(request, settings, replace=False, log=LOG)
     assert any("page=1" in r["query"] for r in hub.requests)
     assert not settings.raw_models_dir.exists() or not any(settings.raw_models_dir.iterdir())
