@@ -18,6 +18,7 @@ MARTS = (
     "dim_models", "dim_organizations", "dim_snapshots", "fct_model_lineage", "fct_base_model_derivatives",
     "fct_org_release_growth", "fct_weekly_new_model_rankings", "fct_release_heatmap",
     "fct_country_download_share", "fct_top_liked_country_share", "fct_derivative_share_by_base_country",
+    "fct_ingest_quarantine",
 )
 
 

@@ -139,3 +139,24 @@ def test_every_analysis_query_runs(built):
     with warehouse(data_dir) as con:
         for path in analyses:
             con.execute(path.read_text()).fetchall()
+
+
+def test_bad_rows_are_quarantined_and_the_rest_is_built(built):
+    root, data_dir, _ = built
+    rows = FIXTURE + [
+        model("zed/from-the-future", dt.datetime(2026, 6, 9, 8, 0)),
+        model("zed/negative", dt.datetime(2026, 6, 1), likes=-3),
+        model("zed/it's \"quoted\"; drop table marts.dim_models; --", dt.datetime(2026, 6, 2), likes=7),
+    ]
+    path = write_fixture(root / "with_bad_rows.parquet", rows)
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(path), "--snapshot-date", "2026-06-08")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with warehouse(data_dir) as con:
+        quarantined = con.execute(
+            "select model_id, reason from marts.fct_ingest_quarantine where snapshot_date = '2026-06-08'"
+        ).fetchall()
+        kept = dict(con.execute(
+            "select model_id, likes from marts.dim_models where snapshot_date = '2026-06-08' and org = 'zed'"
+        ).fetchall())
+    assert quarantined == [("zed/from-the-future", "created_at_after_snapshot")]
+    assert kept == {"zed/negative": None, "zed/it's \"quoted\"; drop table marts.dim_models; --": 7}

@@ -1,5 +1,6 @@
 """Raw snapshots are validated, normalized, written atomically and never silently overwritten."""
 
+import datetime as dt
 import json
 
 import duckdb
@@ -104,3 +105,37 @@ def test_no_rows_is_an_error(tmp_path, store):
 def test_snapshot_dates_are_checked(value):
     with pytest.raises(ValueError, match="snapshot date"):
         parse_snapshot_date(value)
+
+
+def test_rows_that_cannot_be_right_are_quarantined_and_negative_counts_repaired(tmp_path, store):
+    table = sample.generate(40, "2026-01-20")
+    rows = table.to_pylist()
+    rows[0]["createdAt"] = dt.datetime(2026, 1, 21, 0, 0, 0)  # after the snapshot's day
+    rows[1]["createdAt"] = dt.datetime(2026, 1, 20, 23, 59, 59)  # same day: fine
+    rows[2]["id"] = "evil/" + "x" * 1_000_000  # a 1 MB "id"
+    rows[3]["likes"] = -5
+    rows[4]["downloads"] = -1
+    rows[5]["id"] = "quote'n\"semi;colon/--drop table x; 模型"  # hostile characters are data
+    rows[6]["cardData"] = json.dumps({"license": "mit", "blob": "y" * 1_000_000, "code": "__import__('os')"})
+    source = _parquet(tmp_path, pa.Table.from_pylist(rows, schema=table.schema))
+
+    stored = store.write(source, "2026-01-20", {"source": "file"})
+    assert stored.manifest["rows"] == 38
+    assert stored.manifest["quarantined"] == {"created_at_after_snapshot": 1, "id_too_long": 1}
+    assert stored.manifest["repaired"] == {"negative_counts_nulled": 2}
+    quarantine = duckdb.execute(
+        f"select id, reason, length(id) from '{stored.path / '_quarantine.parquet'}' order by reason"
+    ).fetchall()
+    assert quarantine[0] == (rows[0]["id"], "created_at_after_snapshot", len(rows[0]["id"]))
+    assert quarantine[1][1:] == ("id_too_long", 256)
+    kept = {r[0]: r[1:] for r in duckdb.execute(
+        f"select id, likes, downloads, length(cardData) from '{stored.data_path}'").fetchall()}
+    assert kept[rows[3]["id"]][0] is None and kept[rows[4]["id"]][1] is None
+    assert rows[5]["id"] in kept and rows[1]["id"] in kept
+    assert kept[rows[6]["id"]][2] > 1_000_000
+
+
+def test_a_clean_snapshot_has_an_empty_quarantine(tmp_path, store):
+    stored = store.write(_parquet(tmp_path, sample.generate(30, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    assert stored.manifest["quarantined"] == {} and stored.manifest["repaired"] == {}
+    assert duckdb.execute(f"select count(*) from '{stored.path / '_quarantine.parquet'}'").fetchone() == (0,)

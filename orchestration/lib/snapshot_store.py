@@ -23,6 +23,17 @@ from orchestration.lib.raw_schema import SchemaError, check_schema, normalized_s
 
 MANIFEST_NAME = "_manifest.json"
 DATA_NAME = "models.parquet"
+QUARANTINE_NAME = "_quarantine.parquet"
+MAX_ID_LENGTH = 256  # Hub ids are at most 96 characters; anything far longer is not an id
+
+# Rows set aside (stored in _quarantine.parquet with the reason), the rest of the snapshot kept.
+# `{day_after}` is the day after the snapshot date: a model cannot be created after its snapshot.
+QUARANTINE_RULES = {
+    "created_at_after_snapshot": "createdAt >= {day_after}",
+    "id_too_long": f"length(id) > {MAX_ID_LENGTH}",
+}
+# Values repaired in place and counted: a count is never negative, so a negative one is unknown.
+COUNT_COLUMNS = ("downloads", "downloadsAllTime", "likes")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -102,7 +113,9 @@ class SnapshotStore:
         scratch.mkdir(parents=True)
         try:
             data_path = scratch / DATA_NAME
-            rows = _write_normalized(source_parquet, schema, data_path)
+            rows, quarantined, repaired = _write_normalized(
+                source_parquet, schema, snapshot_date, data_path, scratch / QUARANTINE_NAME
+            )
             manifest = {
                 "snapshot_date": snapshot_date,
                 # Every manifest has the same keys, so all of them read as one table.
@@ -112,6 +125,8 @@ class SnapshotStore:
                 "synthetic": False,
                 **provenance,
                 "rows": rows,
+                "quarantined": quarantined,
+                "repaired": repaired,
                 "sha256": file_sha256(data_path),
                 "bytes": data_path.stat().st_size,
                 "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -123,17 +138,43 @@ class SnapshotStore:
         return StoredSnapshot(target, manifest)
 
 
-def _write_normalized(source_parquet: Path, schema, data_path: Path) -> int:
+def _write_normalized(
+    source_parquet: Path, schema, snapshot_date: str, data_path: Path, quarantine_path: Path
+) -> tuple[int, dict[str, int], dict[str, int]]:
+    """Write the kept rows and the quarantined ones; return rows kept, quarantined and repaired counts."""
+    day_after = f"(date '{parse_snapshot_date(snapshot_date).isoformat()}' + interval 1 day)"
+    reasons = " ".join(
+        f"when {rule.format(day_after=day_after)} then '{name}'" for name, rule in QUARANTINE_RULES.items()
+    )
+    negative = " or ".join(f"{c} < 0" for c in COUNT_COLUMNS)
+    repaired_counts = ", ".join(f"case when {c} < 0 then null else {c} end as {c}" for c in COUNT_COLUMNS)
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"create temp view snapshot as {normalized_select(source_parquet, schema)}")
         _check_rows(con, source_parquet)
+        con.execute(
+            f"create temp table classified as select *, case {reasons} end as quarantine_reason from snapshot"
+        )
         target = str(data_path).replace("'", "''")
         con.execute(
-            f"copy (select * from snapshot) to '{target}' (format parquet, compression zstd)"
+            f"copy (select * exclude (quarantine_reason) replace ({repaired_counts}) from classified"
+            f" where quarantine_reason is null) to '{target}' (format parquet, compression zstd)"
         )
-        return con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+        quarantine = str(quarantine_path).replace("'", "''")
+        con.execute(
+            f"copy (select left(id, {MAX_ID_LENGTH}) as id, quarantine_reason as reason, createdAt"
+            f" from classified where quarantine_reason is not null order by id)"
+            f" to '{quarantine}' (format parquet, compression zstd)"
+        )
+        quarantined = dict(con.execute(
+            "select quarantine_reason, count(*) from classified where quarantine_reason is not null group by 1"
+        ).fetchall())
+        n_repaired = con.execute(
+            f"select count(*) from classified where quarantine_reason is null and ({negative})"
+        ).fetchone()[0]
+        rows = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+        return rows, quarantined, ({"negative_counts_nulled": n_repaired} if n_repaired else {})
     finally:
         con.close()
 

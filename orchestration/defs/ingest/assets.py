@@ -65,6 +65,7 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
 
 MODELS_KEY = dg.AssetKey(["huggingface", "models"])
 MANIFESTS_KEY = dg.AssetKey(["huggingface", "snapshot_manifests"])
+QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
 
 
 @dg.multi_asset(
@@ -86,6 +87,11 @@ MANIFESTS_KEY = dg.AssetKey(["huggingface", "snapshot_manifests"])
             MANIFESTS_KEY,
             kinds={"json"},
             description="The manifest written beside each snapshot: source, revision, sha256, rows, ingested_at.",
+        ),
+        dg.AssetSpec(
+            QUARANTINE_KEY,
+            kinds={"parquet"},
+            description="Rows of each snapshot set aside at ingest (createdAt after the snapshot, oversized ids).",
         ),
     ],
 )
@@ -114,7 +120,13 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
             "sha256": manifest["sha256"],
             "bytes": manifest["bytes"],
             "path": dg.MetadataValue.path(str(stored.data_path)),
+            "rows_repaired": sum(manifest.get("repaired", {}).values()),
         },
+    )
+    quarantined = manifest.get("quarantined", {})
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE_KEY,
+        metadata={"dagster/row_count": sum(quarantined.values()), "by_reason": dg.MetadataValue.json(quarantined)},
     )
     yield dg.MaterializeResult(
         asset_key=MANIFESTS_KEY,
