@@ -139,3 +139,18 @@ def test_a_clean_snapshot_has_an_empty_quarantine(tmp_path, store):
     stored = store.write(_parquet(tmp_path, sample.generate(30, "2026-01-20")), "2026-01-20", {"source": "sample"})
     assert stored.manifest["quarantined"] == {} and stored.manifest["repaired"] == {}
     assert duckdb.execute(f"select count(*) from '{stored.path / '_quarantine.parquet'}'").fetchone() == (0,)
+
+
+def test_leftovers_of_killed_ingests_are_cleaned_up(tmp_path, store):
+    import os
+    import time
+
+    incoming = tmp_path / "data" / "raw" / ".incoming"
+    old = incoming / "2026-01-19-dead"
+    old.mkdir(parents=True)
+    (old / "models.parquet").write_bytes(b"half a file")
+    os.utime(old, (time.time() - 7 * 3600,) * 2)
+    young = incoming / "fetch-in-progress"
+    young.mkdir()
+    store.write(_parquet(tmp_path, sample.generate(20, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    assert not old.exists() and young.exists()

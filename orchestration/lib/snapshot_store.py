@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from orchestration.lib.raw_schema import SchemaError, check_schema, normalized_s
 MANIFEST_NAME = "_manifest.json"
 DATA_NAME = "models.parquet"
 QUARANTINE_NAME = "_quarantine.parquet"
+STALE_SCRATCH_S = 6 * 3600  # scratch folders older than this were left by a killed ingest
 MAX_ID_LENGTH = 256  # Hub ids are at most 96 characters; anything far longer is not an id
 
 # Rows set aside (stored in _quarantine.parquet with the reason), the rest of the snapshot kept.
@@ -109,7 +111,9 @@ class SnapshotStore:
         if problems:
             raise SchemaError(f"{source_parquet}: " + "; ".join(problems))
 
-        scratch = self.root.parent / ".incoming" / f"{snapshot_date}-{uuid.uuid4().hex}"
+        incoming = self.root.parent / ".incoming"
+        remove_stale_scratch(incoming)
+        scratch = incoming / f"{snapshot_date}-{uuid.uuid4().hex}"
         scratch.mkdir(parents=True)
         try:
             data_path = scratch / DATA_NAME
@@ -136,6 +140,20 @@ class SnapshotStore:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return StoredSnapshot(target, manifest)
+
+
+def remove_stale_scratch(incoming: Path, max_age_s: float = STALE_SCRATCH_S) -> list[Path]:
+    """Delete what killed ingests left in the scratch folder; it never holds a stored snapshot."""
+    if not incoming.exists():
+        return []
+    cutoff = time.time() - max_age_s
+    stale = [p for p in incoming.iterdir() if p.stat().st_mtime < cutoff]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
 
 
 def _write_normalized(
