@@ -123,6 +123,8 @@ def build_command(args) -> int:
         for event in result.all_events:
             if event.is_step_failure:
                 error = event.step_failure_data.error
+                while error.cause is not None and "Error occurred while executing" in error.message:
+                    error = error.cause  # the user's error, not Dagster's wrapper
                 print(f"observatory: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
         print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)

@@ -44,6 +44,11 @@ def test_definitions_load_and_line_up():
     assert specs[("marts/fct_org_release_growth", "releases_reconcile_with_staging")] is True
     assert specs[("marts/fct_country_download_share", "label_coverage_of_new_downloads")] is False
 
+    # Publishing the warehouse comes after every mart, so a failing blocking check stops it.
+    publish_parents = graph.get(dg.AssetKey(["warehouse", "published"])).parent_keys
+    assert dg.AssetKey(["marts", "dim_models"]) in publish_parents
+    assert dg.AssetKey(["marts", "fct_weekly_new_model_rankings"]) in publish_parents
+
     schedule = definitions.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "30 13 * * *"
     assert schedule.execution_timezone in (None, "UTC")

@@ -12,6 +12,7 @@ import duckdb
 
 from orchestration.defs.checks import metrics
 from orchestration.defs.partitions import snapshot_partitions
+from orchestration.lib.publish import readable_path
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.settings import Settings
 
@@ -31,8 +32,9 @@ def _result(outcome: metrics.Outcome, severity=dg.AssetCheckSeverity.ERROR) -> d
     )
 
 
-def _warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(settings.duckdb_path), read_only=True)
+def _warehouse(settings: Settings, context: dg.AssetCheckExecutionContext) -> duckdb.DuckDBPyConnection:
+    """The warehouse this run built (not yet published), read-only."""
+    return duckdb.connect(str(readable_path(settings.duckdb_path, context.run.run_id)), read_only=True)
 
 
 def _check(asset: str, name: str, description: str, blocking: bool = True):
@@ -46,14 +48,14 @@ def _check(asset: str, name: str, description: str, blocking: bool = True):
         "Ranks are 1..k with k <= N per week and metric, and every ranked model was created that week.")
 def ranks_dense_within_week(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     settings = Settings.from_env()
-    with _warehouse(settings) as con:
+    with _warehouse(settings, context) as con:
         return _result(metrics.rankings_are_dense(con, context.partition_key, settings.weekly_top_n))
 
 
 def _share_check(asset: str, group_by: str):
     @_check(asset, "shares_sum_to_one", f"Shares are in [0, 1] and sum to 1 (+-1e-9) per {group_by}.")
     def shares_sum_to_one(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        with _warehouse(Settings.from_env()) as con:
+        with _warehouse(Settings.from_env(), context) as con:
             return _result(metrics.shares_sum_to_one(con, context.partition_key, asset, group_by))
 
     return shares_sum_to_one
@@ -67,14 +69,14 @@ derivative_shares = _share_check("fct_derivative_share_by_base_country", "month"
 @_check("fct_org_release_growth", "releases_reconcile_with_staging",
         "The releases per provider and year add up to the non-floor models of the snapshot.")
 def releases_reconcile_with_staging(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env()) as con:
+    with _warehouse(Settings.from_env(), context) as con:
         return _result(metrics.release_counts_reconcile(con, context.partition_key))
 
 
 @_check("fct_model_lineage", "lineage_acyclic_and_bounded",
         "No model is its own ancestor, every edge's child exists in dim_models, depth <= 10.")
 def lineage_acyclic_and_bounded(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env()) as con:
+    with _warehouse(Settings.from_env(), context) as con:
         return _result(metrics.lineage_is_sound(con, context.partition_key))
 
 
@@ -83,7 +85,7 @@ def lineage_acyclic_and_bounded(context: dg.AssetCheckExecutionContext) -> dg.As
         blocking=False)
 def label_coverage_of_new_downloads(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     settings = Settings.from_env()
-    with _warehouse(settings) as con:
+    with _warehouse(settings, context) as con:
         outcome = metrics.label_coverage(con, context.partition_key, settings.label_coverage_min)
     return _result(outcome, dg.AssetCheckSeverity.WARN)
 

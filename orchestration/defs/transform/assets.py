@@ -1,6 +1,7 @@
 """dbt models and seeds as Dagster assets, one per node, partitioned by snapshot date."""
 
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project
 from orchestration.lib.locks import exclusive
+from orchestration.lib.publish import publish, start_candidate
 from orchestration.settings import Settings
 
 
@@ -46,14 +48,55 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         name="observatory_dbt",
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        # dbt inherits this process's environment: hand it the same absolute paths Python uses.
         settings = Settings.from_env()
-        os.environ.update(settings.dbt_env())
         dbt_vars = {"snapshot_date": context.partition_key, "weekly_top_n": settings.weekly_top_n}
         args = ["build", "--vars", json.dumps(dbt_vars)]
         if config.full_refresh:
             args.append("--full-refresh")
         with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
-            yield from dbt.cli(args, context=context).stream()
+            # dbt builds a private copy; the publish step swaps it in once the checks passed.
+            candidate = start_candidate(settings.duckdb_path, context.run_id)
+            # dbt inherits this process's environment when it starts: hand it absolute paths.
+            with _environment({**settings.dbt_env(), "DUCKDB_PATH": str(candidate)}):
+                invocation = dbt.cli(args, context=context)
+            yield from invocation.stream()
 
     return observatory_dbt
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The last step of a build: downstream of every mart, so a failing blocking check stops it."""
+    marts = [key for key in dbt_assets_def.keys if key.path[0] == "marts"]
+
+    @dg.asset(
+        key=["warehouse", "published"],
+        deps=marts,
+        partitions_def=snapshot_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(1),
+        group_name="marts",
+        kinds={"duckdb"},
+        description="The warehouse users query. Replaced in one rename by this run's build once every "
+        "dbt test and blocking check passed; until then readers keep the previous one.",
+    )
+    def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = Settings.from_env()
+        with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
+            path = publish(settings.duckdb_path, context.run_id)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
+                                              "bytes": path.stat().st_size})
+
+    return published_warehouse

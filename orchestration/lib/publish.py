@@ -1,0 +1,81 @@
+"""Blue/green builds of the warehouse: dbt writes a private copy, which replaces the published
+file in one rename only after every blocking check passed.
+
+Readers of the published file are never disturbed: while a build runs they keep reading the
+previous warehouse, and a build that fails or is killed at any point leaves it unchanged.
+"""
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+STALE_CANDIDATE_S = 24 * 3600
+
+
+class PublishConflict(RuntimeError):
+    """Another build published since this one started: publishing would drop its work."""
+
+
+def candidate_path(published: Path, run_id: str) -> Path:
+    # Same file name in a folder of its own: DuckDB names the catalog after the file, and the
+    # views dbt writes refer to it.
+    return published.parent / ".building" / run_id / published.name
+
+
+def _base_path(candidate: Path) -> Path:
+    return candidate.parent / "published_before.json"
+
+
+def _fingerprint(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "inode": stat.st_ino}
+
+
+def start_candidate(published: Path, run_id: str) -> Path:
+    """Copy the published warehouse (if any) to this run's candidate, remembering what it was."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_candidates(published)
+    candidate = candidate_path(published, run_id)
+    candidate.parent.mkdir(parents=True, exist_ok=True)
+    if published.exists():
+        shutil.copyfile(published, candidate)
+    else:
+        candidate.unlink(missing_ok=True)
+    _base_path(candidate).write_text(json.dumps(_fingerprint(published)))
+    return candidate
+
+
+def readable_path(published: Path, run_id: str | None) -> Path:
+    """What a check of this run should read: its candidate while it exists, else the published file."""
+    if run_id:
+        candidate = candidate_path(published, run_id)
+        if candidate.exists():
+            return candidate
+    return published
+
+
+def publish(published: Path, run_id: str) -> Path:
+    """Replace the published warehouse by this run's candidate, atomically."""
+    candidate = candidate_path(published, run_id)
+    if not candidate.exists():
+        raise FileNotFoundError(f"run {run_id} has no built warehouse to publish ({candidate} is missing)")
+    base = _base_path(candidate)
+    if json.loads(base.read_text()) != _fingerprint(published):
+        raise PublishConflict(
+            "another build published the warehouse while this one ran; run this build again to include both"
+        )
+    os.replace(candidate, published)
+    shutil.rmtree(candidate.parent, ignore_errors=True)
+    return published
+
+
+def remove_stale_candidates(published: Path, max_age_s: float = STALE_CANDIDATE_S) -> None:
+    """Candidates of failed or killed runs are never published; drop them after a day."""
+    cutoff = time.time() - max_age_s
+    for folder in (published.parent / ".building").glob("*"):
+        if folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
