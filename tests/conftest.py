@@ -19,6 +19,9 @@ def _free_port() -> int:
 HUB_PORT = _free_port()
 os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# Short timeouts, so a stalled fake server shows up as a timeout within a test.
+os.environ["HF_HUB_ETAG_TIMEOUT"] = "1"
+os.environ["HF_HUB_DOWNLOAD_TIMEOUT"] = "1"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_HUB_OFFLINE", None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -24,7 +25,7 @@ class FakeHub:
         self.page_size = 2
         self.requests: list[dict] = []
         # Faults to inject, consumed in order by the first request whose path contains the key:
-        # ("status", code, headers) | ("reset",) | ("truncate",)
+        # ("status", code, headers) | ("reset",) | ("truncate",) | ("stall", seconds)
         self.faults: list[tuple[str, tuple]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -93,6 +94,8 @@ class FakeHub:
                 if fault and fault[0] == "status":
                     return self._json({"error": "injected"}, send_body, fault[2] if len(fault) > 2 else None,
                                       status=fault[1])
+                if fault and fault[0] == "stall":  # answer too late: the client times out
+                    time.sleep(fault[1])
                 if fault and fault[0] == "reset":
                     self.close_connection = True
                     self.connection.shutdown(2)

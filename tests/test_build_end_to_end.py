@@ -147,6 +147,7 @@ def test_bad_rows_are_quarantined_and_the_rest_is_built(built):
         model("zed/from-the-future", dt.datetime(2026, 6, 9, 8, 0)),
         model("zed/negative", dt.datetime(2026, 6, 1), likes=-3),
         model("zed/it's \"quoted\"; drop table marts.dim_models; --", dt.datetime(2026, 6, 2), likes=7),
+        {**model("legacy-model", dt.datetime(2026, 6, 3)), "author": "zed"},  # an id without org
     ]
     path = write_fixture(root / "with_bad_rows.parquet", rows)
     result = run_observatory(data_dir, "build", "--source", "file", "--file", str(path), "--snapshot-date", "2026-06-08")
@@ -159,4 +160,5 @@ def test_bad_rows_are_quarantined_and_the_rest_is_built(built):
             "select model_id, likes from marts.dim_models where snapshot_date = '2026-06-08' and org = 'zed'"
         ).fetchall())
     assert quarantined == [("zed/from-the-future", "created_at_after_snapshot")]
-    assert kept == {"zed/negative": None, "zed/it's \"quoted\"; drop table marts.dim_models; --": 7}
+    assert kept == {"zed/negative": None, "zed/it's \"quoted\"; drop table marts.dim_models; --": 7,
+                    "legacy-model": 0}  # the org of an id without namespace is its author

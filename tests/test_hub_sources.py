@@ -140,10 +140,11 @@ def fast_retries(monkeypatch):
     monkeypatch.setattr(hub_client, "RETRY_BASE_DELAY_S", 0.01)
 
 
-FAULTS = [("status", 503), ("status", 429, {"Retry-After": "1"}), ("reset",), ("truncate",)]
+FAULTS = [("status", 503), ("status", 429), ("status", 429, {"Retry-After": "1"}), ("reset",), ("truncate",),
+          ("stall", 3)]
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: "-".join(map(str, f[:2])))
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: "-".join(map(str, f)))
 @pytest.mark.parametrize("target", ["/commits/", "/models.parquet"])
 def test_transient_hub_faults_are_retried(two_revisions, tmp_path, fast_retries, fault, target):
     two_revisions.fail_next(target, *fault)

@@ -93,3 +93,29 @@ def test_label_coverage_is_measured_on_new_downloads(warehouse_copy):
         strict = metrics.label_coverage(con, SNAPSHOT, 1.01)
     assert outcome.value == pytest.approx(known / total) and outcome.passed
     assert not strict.passed and "map more orgs" in strict.message
+
+
+def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
+    """Through the real job: the marts are built, a blocking check fails, nothing is published."""
+    from orchestration.defs import build_definitions
+    from orchestration.defs.checks import assets as check_assets
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DUCKDB_PATH", raising=False)
+    monkeypatch.setattr(
+        check_assets.metrics, "rankings_are_dense",
+        lambda con, snapshot_date, top_n: metrics.Outcome(False, 3, 0, "3 week/metric groups have gaps"),
+    )
+    job = build_definitions().resolve_job_def("refresh_snapshot")
+    result = job.execute_in_process(
+        partition_key="2026-01-20", raise_on_error=False,
+        run_config={"ops": {"ingest_snapshot": {"config": {"source": "sample", "sample_rows": 300}}}},
+    )
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [(e.check_name, e.description) for e in failed] == [
+        ("ranks_dense_within_week", "3 week/metric groups have gaps")
+    ]
+    succeeded = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert "observatory_dbt" in succeeded and "warehouse__published" not in succeeded
+    assert not (tmp_path / "data" / "warehouse" / "observatory.duckdb").exists()
