@@ -67,6 +67,11 @@ class SnapshotStore:
     def __init__(self, raw_models_dir: Path):
         self.root = raw_models_dir
 
+    @property
+    def incoming(self) -> Path:
+        """Scratch space beside the tree: nothing here is ever read as a snapshot."""
+        return self.root.parent / ".incoming"
+
     def partition_dir(self, snapshot_date: str) -> Path:
         parse_snapshot_date(snapshot_date)
         return self.root / f"snapshot_date={snapshot_date}"
@@ -111,9 +116,8 @@ class SnapshotStore:
         if problems:
             raise SchemaError(f"{source_parquet}: " + "; ".join(problems))
 
-        incoming = self.root.parent / ".incoming"
-        remove_stale_scratch(incoming)
-        scratch = incoming / f"{snapshot_date}-{uuid.uuid4().hex}"
+        remove_stale_scratch(self.incoming)
+        scratch = self.incoming / f"{snapshot_date}-{uuid.uuid4().hex}"
         scratch.mkdir(parents=True)
         try:
             data_path = scratch / DATA_NAME

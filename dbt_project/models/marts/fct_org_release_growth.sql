@@ -66,29 +66,28 @@ filled as (
 
 ),
 
+with_previous as (
+
+    select
+        *,
+        lag(n_releases) over (partition by snapshot_date, provider order by release_year) as previous
+    from filled
+
+),
+
 final as (
 
     select
-        filled.snapshot_date,
-        filled.provider,
-        cast(filled.release_year as integer) as year,
+        with_previous.snapshot_date,
+        with_previous.provider,
+        cast(with_previous.release_year as integer) as year,
         provider_countries.country,
-        filled.n_releases,
-        coalesce(
-            lag(filled.n_releases) over (
-                partition by filled.snapshot_date, filled.provider order by filled.release_year
-            ),
-            0
-        ) as n_releases_prev_year,
-        cast(filled.n_releases as double) / nullif(
-            lag(filled.n_releases) over (
-                partition by filled.snapshot_date, filled.provider order by filled.release_year
-            ),
-            0
-        ) as growth_ratio
-    from filled
+        with_previous.n_releases,
+        coalesce(with_previous.previous, 0) as n_releases_prev_year,
+        cast(with_previous.n_releases as double) / nullif(with_previous.previous, 0) as growth_ratio
+    from with_previous
     left join provider_countries
-        on provider_countries.provider = filled.provider
+        on provider_countries.provider = with_previous.provider
 
 )
 

@@ -49,9 +49,8 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
             f"(source {existing.manifest.get('source')}); replace it explicitly (config replace: true, CLI --replace)"
         )
 
-    scratch_root = settings.data_dir / "raw" / ".incoming"
-    scratch_root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=scratch_root))
+    store.incoming.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=store.incoming))
     try:
         fetched = fetch(request, workdir, revision)
         stored = store.write(
