@@ -6,13 +6,28 @@
   Older snapshots are never recomputed by an incremental run.
 #}
 {% macro snapshot_scope(column='snapshot_date') -%}
-    {%- set requested = var('snapshot_date', none) -%}
+    {%- set requested = requested_snapshot_date() -%}
     {%- if not is_incremental() -%}
         true
     {%- elif requested -%}
         {{ column }} = {{ snapshot_date_literal(requested) }}
     {%- else -%}
         {{ column }} not in (select distinct snapshot_date from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  Which snapshots a working table (staging and intermediate tables) holds after this run:
+  only the run's snapshot_date, or every stored snapshot on a full refresh or without the var.
+  History lives in the marts; working tables stay the size of one snapshot, so a daily build
+  costs the same with 30 snapshots stored as with one.
+#}
+{% macro build_scope(column='snapshot_date') -%}
+    {%- set requested = requested_snapshot_date() -%}
+    {%- if requested and not flags.FULL_REFRESH -%}
+        {{ column }} = {{ snapshot_date_literal(requested) }}
+    {%- else -%}
+        true
     {%- endif -%}
 {%- endmacro %}
 
@@ -27,4 +42,25 @@
 {# The org of a model id: the namespace before '/', null for a legacy id without one. #}
 {% macro org_of(model_id) -%}
     case when strpos({{ model_id }}, '/') > 0 then split_part({{ model_id }}, '/', 1) end
+{%- endmacro %}
+
+{#
+  The snapshot this run builds: var snapshot_date, else env OBSERVATORY_SNAPSHOT_DATE, else none.
+  Read only at execution: dbt re-parses the whole project whenever a --vars value changes
+  (~4 s a build, every day), while an env var read at execution never invalidates the parse.
+#}
+{% macro requested_snapshot_date() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(var('snapshot_date', none) or env_var('OBSERVATORY_SNAPSHOT_DATE', '') or none) }}
+{%- endmacro %}
+
+{# How many models the weekly rankings keep: var weekly_top_n, else env WEEKLY_TOP_N, else 10. #}
+{% macro weekly_top_n() -%}
+    {%- set value = (var('weekly_top_n', none) or env_var('WEEKLY_TOP_N', '10')) if execute else 10 -%}
+    {%- if not modules.re.match('^[1-9][0-9]*$', value | string) -%}
+        {{ exceptions.raise_compiler_error("weekly_top_n must be a positive integer, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value | int) }}
 {%- endmacro %}

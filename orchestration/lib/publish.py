@@ -24,6 +24,25 @@ def candidate_path(published: Path, run_id: str) -> Path:
     return published.parent / ".building" / run_id / published.name
 
 
+def active_candidate_path(published: Path) -> Path:
+    """A fixed path to the candidate dbt is building (a symlink to its run's folder).
+
+    dbt re-parses the whole project when its profile changes; a path per run would change it
+    on every build. The warehouse lock is held while dbt runs, so one build uses it at a time.
+    """
+    return published.parent / ".building" / "active" / published.name
+
+
+def point_active_candidate(published: Path, run_id: str) -> Path:
+    """Point the fixed candidate path at this run's candidate; return the fixed path."""
+    link = active_candidate_path(published).parent
+    staged = link.with_name(f"active-{run_id}")
+    staged.unlink(missing_ok=True)
+    os.symlink(run_id, staged)
+    os.replace(staged, link)
+    return active_candidate_path(published)
+
+
 def _base_path(candidate: Path) -> Path:
     return candidate.parent / "published_before.json"
 
@@ -77,5 +96,7 @@ def remove_stale_candidates(published: Path, max_age_s: float = STALE_CANDIDATE_
     """Candidates of failed or killed runs are never published; drop them after a day."""
     cutoff = time.time() - max_age_s
     for folder in (published.parent / ".building").glob("*"):
+        if folder.is_symlink() or not folder.is_dir():
+            continue
         if folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)

@@ -175,14 +175,14 @@ def _write_normalized(
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"create temp view snapshot as {normalized_select(source_parquet, schema)}")
         _check_rows(con, source_parquet)
-        con.execute(
-            f"create temp table classified as select *, case {reasons} end as quarantine_reason from snapshot"
-        )
+        # A view, not a table: the heavy columns stream from the source to the target once.
+        con.execute(f"create temp view classified as select *, case {reasons} end as quarantine_reason from snapshot")
         target = str(data_path).replace("'", "''")
         con.execute(
             f"copy (select * exclude (quarantine_reason) replace ({repaired_counts}) from classified"
             f" where quarantine_reason is null) to '{target}' (format parquet, compression zstd)"
         )
+        # The rest reads a few narrow columns only.
         quarantine = str(quarantine_path).replace("'", "''")
         con.execute(
             f"copy (select left(id, {MAX_ID_LENGTH}) as id, quarantine_reason as reason, createdAt"
@@ -190,13 +190,13 @@ def _write_normalized(
             f" to '{quarantine}' (format parquet, compression zstd)"
         )
         quarantined = dict(con.execute(
-            "select quarantine_reason, count(*) from classified where quarantine_reason is not null group by 1"
+            f"select reason, count(*) from read_parquet('{quarantine}') group by 1"
         ).fetchall())
         n_repaired = con.execute(
             f"select count(*) from classified where quarantine_reason is null and ({negative})"
         ).fetchone()[0]
-        rows = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
-        return rows, quarantined, ({"negative_counts_nulled": n_repaired} if n_repaired else {})
+        rows = con.execute(f"select sum(num_rows) from parquet_file_metadata('{target}')").fetchone()[0]
+        return int(rows), quarantined, ({"negative_counts_nulled": n_repaired} if n_repaired else {})
     finally:
         con.close()
 

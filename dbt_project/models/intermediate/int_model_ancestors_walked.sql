@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
   The lineage closure over all parents: one row per (model, ancestor) at the smallest depth.
   Cycle-safe (a path never revisits an id, so no model is its own ancestor), at most 10 hops.
@@ -9,7 +11,7 @@ links as (
 
     select snapshot_date, model_id, parent_model_id, relation
     from {{ ref('stg_huggingface__model_base_links') }}
-    where {{ snapshot_scope() }}
+    where {{ build_scope() }}
 
 ),
 

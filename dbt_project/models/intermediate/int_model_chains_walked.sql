@@ -10,7 +10,7 @@ models as (
 
     select snapshot_date, model_id
     from {{ ref('stg_huggingface__models') }}
-    where {{ snapshot_scope() }}
+    where {{ build_scope() }}
 
 ),
 
@@ -18,7 +18,7 @@ first_parents as (
 
     select snapshot_date, model_id, parent_model_id
     from {{ ref('stg_huggingface__model_base_links') }}
-    where parent_rank = 1 and {{ snapshot_scope() }}
+    where parent_rank = 1 and {{ build_scope() }}
 
 ),
 

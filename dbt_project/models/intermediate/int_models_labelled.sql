@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
   Every model with its org's provider and country, its first parent, the root and length of
   its first-parent chain, and its label country: the org's country when the org is mapped,
@@ -10,7 +12,7 @@ models as (
 
     select *
     from {{ ref('stg_huggingface__models') }}
-    where {{ snapshot_scope() }}
+    where {{ build_scope() }}
 
 ),
 
@@ -18,7 +20,7 @@ first_parents as (
 
     select snapshot_date, model_id, parent_model_id
     from {{ ref('stg_huggingface__model_base_links') }}
-    where parent_rank = 1 and {{ snapshot_scope() }}
+    where parent_rank = 1 and {{ build_scope() }}
 
 ),
 
@@ -26,7 +28,7 @@ chains as (
 
     select *
     from {{ ref('int_model_chains_walked') }}
-    where {{ snapshot_scope() }}
+    where {{ build_scope() }}
 
 ),
 
@@ -37,28 +39,19 @@ orgs as (
 
 ),
 
-roots as (
+chain_facts as (
 
-    select
-        snapshot_date,
-        model_id,
-        max(depth) as lineage_depth,
-        arg_max(chain_model_id, depth) as root_model_id
-    from chains
-    group by snapshot_date, model_id
-
-),
-
-nearest_mapped_ancestors as (
-
+    -- One pass over the chains: length, root, and the country of the nearest mapped ancestor.
     select
         chains.snapshot_date,
         chains.model_id,
-        arg_min(orgs.country, chains.depth) as base_country
+        max(chains.depth) as lineage_depth,
+        arg_max(chains.chain_model_id, chains.depth) as root_model_id,
+        arg_min(orgs.country, chains.depth) filter (where chains.depth >= 1 and orgs.country is not null)
+            as base_country
     from chains
-    inner join orgs
+    left join orgs
         on orgs.org_key = lower({{ org_of('chains.chain_model_id') }})
-    where chains.depth >= 1
     group by chains.snapshot_date, chains.model_id
 
 ),
@@ -82,13 +75,13 @@ final as (
         models.trending_score,
         models.base_relation,
         first_parents.parent_model_id,
-        roots.root_model_id,
-        roots.lineage_depth,
+        chain_facts.root_model_id,
+        chain_facts.lineage_depth,
         orgs.country as org_country,
-        coalesce(orgs.country, nearest_mapped_ancestors.base_country) as label_country,
+        coalesce(orgs.country, chain_facts.base_country) as label_country,
         case
             when orgs.country is not null then 'org'
-            when nearest_mapped_ancestors.base_country is not null then 'base_model'
+            when chain_facts.base_country is not null then 'base_model'
             else 'unknown'
         end as label_source
 
@@ -98,12 +91,9 @@ final as (
     left join first_parents
         on first_parents.snapshot_date = models.snapshot_date
         and first_parents.model_id = models.model_id
-    left join roots
-        on roots.snapshot_date = models.snapshot_date
-        and roots.model_id = models.model_id
-    left join nearest_mapped_ancestors
-        on nearest_mapped_ancestors.snapshot_date = models.snapshot_date
-        and nearest_mapped_ancestors.model_id = models.model_id
+    left join chain_facts
+        on chain_facts.snapshot_date = models.snapshot_date
+        and chain_facts.model_id = models.model_id
 
 )
 

@@ -10,8 +10,8 @@ with
 models as (
 
     select *
-    from {{ ref('int_models_labelled') }}
-    where snapshot_date = (select max(snapshot_date) from {{ ref('int_models_labelled') }})
+    from {{ ref('dim_models') }}
+    where snapshot_date = (select max(snapshot_date) from {{ ref('dim_models') }})
 
 ),
 

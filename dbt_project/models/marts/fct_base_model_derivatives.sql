@@ -13,7 +13,7 @@ links as (
 ancestors as (
 
     select snapshot_date, model_id, ancestor_model_id
-    from {{ ref('int_model_ancestors_walked') }}
+    from {{ ref('fct_model_lineage') }}
     where {{ snapshot_scope() }}
 
 ),

@@ -9,7 +9,7 @@ with
 models as (
 
     select *
-    from {{ ref('int_models_labelled') }}
+    from {{ ref('dim_models') }}
     where {{ snapshot_scope() }}
 
 ),

@@ -8,7 +8,7 @@ with
 derivatives as (
 
     select snapshot_date, created_at, root_model_id
-    from {{ ref('int_models_labelled') }}
+    from {{ ref('dim_models') }}
     where {{ snapshot_scope() }}
         and parent_model_id is not null
         and not created_at_is_floor

@@ -9,7 +9,7 @@ with
 snapshots as (
 
     select distinct snapshot_date
-    from {{ ref('int_models_labelled') }}
+    from {{ ref('dim_models') }}
     where {{ snapshot_scope() }}
 
 ),
@@ -26,7 +26,7 @@ tracked_providers as (
 releases as (
 
     select snapshot_date, provider, cast(created_at as date) as day, count(*) as n_releases
-    from {{ ref('int_models_labelled') }}
+    from {{ ref('dim_models') }}
     where {{ snapshot_scope() }}
         and not created_at_is_floor
         and provider in (select provider from tracked_providers)

@@ -5,16 +5,38 @@
 
 with
 
+models as (
+
+    select snapshot_date, model_id, likes, label_country
+    from {{ ref('dim_models') }}
+    where {{ snapshot_scope() }}
+
+),
+
+like_cutoffs as (
+
+    -- The 100th largest like count (null when fewer models have one): only models at or
+    -- above it can be in a top 100, so the ranking sorts a few hundred rows, not the Hub.
+    select
+        snapshot_date,
+        case when count(likes) >= 100 then list_min(max(likes, 100)) end as cutoff
+    from models
+    group by snapshot_date
+
+),
+
 ranked as (
 
     select
-        snapshot_date,
-        coalesce(label_country, 'unknown') as country,
+        models.snapshot_date,
+        coalesce(models.label_country, 'unknown') as country,
         row_number() over (
-            partition by snapshot_date order by likes desc nulls last, model_id asc
+            partition by models.snapshot_date order by models.likes desc nulls last, models.model_id asc
         ) as like_rank
-    from {{ ref('int_models_labelled') }}
-    where {{ snapshot_scope() }}
+    from models
+    inner join like_cutoffs
+        on like_cutoffs.snapshot_date = models.snapshot_date
+    where like_cutoffs.cutoff is null or models.likes >= like_cutoffs.cutoff
 
 ),
 

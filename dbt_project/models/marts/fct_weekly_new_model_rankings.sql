@@ -9,7 +9,7 @@ with
 new_models as (
 
     select *
-    from {{ ref('int_models_labelled') }}
+    from {{ ref('dim_models') }}
     where {{ snapshot_scope() }} and not created_at_is_floor and created_at is not null
 
 ),
@@ -30,6 +30,35 @@ metric_values as (
 
 ),
 
+cutoffs as (
+
+    -- The Nth largest value of each week and metric (null when fewer than N have a value):
+    -- only models at or above it can rank, so the sort below sees a few rows per week.
+    select
+        snapshot_date,
+        week_start,
+        metric,
+        case
+            when count(metric_value) >= {{ weekly_top_n() }}
+            then list_min(max(metric_value, {{ weekly_top_n() }}))
+        end as cutoff
+    from metric_values
+    group by snapshot_date, week_start, metric
+
+),
+
+candidates as (
+
+    select metric_values.*
+    from metric_values
+    inner join cutoffs
+        on cutoffs.snapshot_date = metric_values.snapshot_date
+        and cutoffs.week_start = metric_values.week_start
+        and cutoffs.metric = metric_values.metric
+    where cutoffs.cutoff is null or metric_values.metric_value >= cutoffs.cutoff
+
+),
+
 ranked as (
 
     select
@@ -38,7 +67,7 @@ ranked as (
             partition by snapshot_date, week_start, metric
             order by metric_value desc nulls last, model_id asc
         ) as rank
-    from metric_values
+    from candidates
 
 ),
 
@@ -60,7 +89,7 @@ final as (
     inner join new_models
         on new_models.snapshot_date = ranked.snapshot_date
         and new_models.model_id = ranked.model_id
-    where ranked.rank <= {{ var('weekly_top_n', 10) }}
+    where ranked.rank <= {{ weekly_top_n() }}
 
 )
 

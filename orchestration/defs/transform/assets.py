@@ -1,9 +1,6 @@
 """dbt models and seeds as Dagster assets, one per node, partitioned by snapshot date."""
 
 
-import contextlib
-import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,9 +8,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.partitions import snapshot_partitions
-from orchestration.defs.transform.project import dbt_project
+from orchestration.defs.transform.project import dbt_project, environment
 from orchestration.lib.locks import exclusive
-from orchestration.lib.publish import publish, start_candidate
+from orchestration.lib.publish import point_active_candidate, publish, start_candidate
 from orchestration.settings import Settings
 
 
@@ -49,33 +46,22 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         settings = Settings.from_env()
-        dbt_vars = {"snapshot_date": context.partition_key, "weekly_top_n": settings.weekly_top_n}
-        args = ["build", "--vars", json.dumps(dbt_vars)]
+        # The snapshot and N go in the environment, not --vars: a changed var makes dbt re-parse everything.
+        args = ["build"]
         if config.full_refresh:
             args.append("--full-refresh")
         with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
             # dbt builds a private copy; the publish step swaps it in once the checks passed.
-            candidate = start_candidate(settings.duckdb_path, context.run_id)
+            start_candidate(settings.duckdb_path, context.run_id)
+            candidate = point_active_candidate(settings.duckdb_path, context.run_id)
             # dbt inherits this process's environment when it starts: hand it absolute paths.
-            with _environment({**settings.dbt_env(), "DUCKDB_PATH": str(candidate)}):
+            env = {**settings.dbt_env(), "DUCKDB_PATH": str(candidate), "OBSERVATORY_SNAPSHOT_DATE": context.partition_key,
+                   "WEEKLY_TOP_N": str(settings.weekly_top_n)}
+            with environment(env):
                 invocation = dbt.cli(args, context=context)
             yield from invocation.stream()
 
     return observatory_dbt
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:

@@ -1,82 +1,79 @@
-{{ config(materialized='view') }}
-
 {#
   One row per (snapshot, model, parent). Parents come from baseModels.models in listed order;
   when baseModels is missing, from the typed tags base_model:<relation>:<parent>.
   A parent listed twice keeps its first position; parent_rank 1 is the first parent.
+  A table of the run's snapshot (build_scope): the nested columns are unnested once, not by
+  every model and test that reads the links.
 #}
+{{ config(materialized='table') }}
 
 with source as (
 
-    select * replace (cast(snapshot_date as date) as snapshot_date)
+    select cast(snapshot_date as date) as snapshot_date, id as model_id, baseModels, tags
     from {{ source('huggingface', 'models') }}
+    where {{ build_scope() }}
 
 ),
 
-from_base_models as (
+listed as (
 
+    -- Each model's parents as a list, in listed order: everything per row, no shuffle.
     select
         snapshot_date,
-        id as model_id,
-        baseModels.relation as relation,
-        unnest(baseModels.models).id as parent_model_id,
-        generate_subscripts(baseModels.models, 1) as listed_position,
-        'base_models' as link_source
+        model_id,
+        case when len(baseModels.models) > 0 then 'base_models' else 'tag' end as link_source,
+        case
+            when len(baseModels.models) > 0 then
+                list_transform(baseModels.models, lambda m: {'parent_model_id': m.id, 'relation': baseModels.relation})
+            else
+                list_transform(
+                    list_filter(tags, lambda t: regexp_matches(t, '^base_model:(adapter|finetune|quantized|merge):.')),
+                    lambda t: {
+                        'parent_model_id': regexp_extract(t, '^base_model:[a-z]+:(.+)$', 1),
+                        'relation': regexp_extract(t, '^base_model:([a-z]+):', 1)
+                    }
+                )
+        end as parents
     from source
-    where len(baseModels.models) > 0
 
 ),
 
-typed_tags as (
-
-    -- Only base_model tags are exploded: most models have none.
-    select
-        snapshot_date,
-        id as model_id,
-        list_filter(tags, lambda t: regexp_matches(t, '^base_model:(adapter|finetune|quantized|merge):.')) as base_tags
-    from source
-    where coalesce(len(baseModels.models), 0) = 0
-
-),
-
-from_tags as (
+non_blank as (
 
     select
         snapshot_date,
         model_id,
-        regexp_extract(base_tag, '^base_model:([a-z]+):', 1) as relation,
-        regexp_extract(base_tag, '^base_model:[a-z]+:(.+)$', 1) as parent_model_id,
-        listed_position,
-        'tag' as link_source
-    from (
-        select
-            snapshot_date,
-            model_id,
-            unnest(base_tags) as base_tag,
-            generate_subscripts(base_tags, 1) as listed_position
-        from typed_tags
-        where len(base_tags) > 0
-    )
+        link_source,
+        list_filter(parents, lambda p: coalesce(trim(p.parent_model_id), '') <> '') as parents
+    from listed
 
 ),
 
-unioned as (
+first_listings as (
 
-    select * from from_base_models
-    union all
-    select * from from_tags
+    -- A parent listed twice keeps its first position.
+    select
+        snapshot_date,
+        model_id,
+        link_source,
+        list_filter(
+            parents,
+            lambda p, position: list_position(list_transform(parents, lambda q: q.parent_model_id), p.parent_model_id) = position
+        ) as parents
+    from non_blank
+    where len(parents) > 0
 
 ),
 
-first_listing as (
+unnested as (
 
     select
-        *,
-        row_number() over (
-            partition by snapshot_date, model_id, parent_model_id order by listed_position
-        ) as listing_number
-    from unioned
-    where coalesce(trim(parent_model_id), '') <> ''
+        snapshot_date,
+        model_id,
+        unnest(parents) as parent,
+        generate_subscripts(parents, 1) as parent_rank,
+        link_source
+    from first_listings
 
 ),
 
@@ -85,12 +82,11 @@ final as (
     select
         snapshot_date,
         model_id,
-        parent_model_id,
-        relation,
-        row_number() over (partition by snapshot_date, model_id order by listed_position) as parent_rank,
+        parent.parent_model_id as parent_model_id,
+        parent.relation as relation,
+        parent_rank,
         link_source
-    from first_listing
-    where listing_number = 1
+    from unnested
 
 )
 

@@ -24,13 +24,14 @@ renamed as (
         library_name,
         nullif(substr(list_filter(tags, lambda t: starts_with(t, 'license:'))[1], 9), '') as license,
         safetensors.total as total_params,
-        coalesce(
-            baseModels.relation,
-            regexp_extract(
+        -- case, not coalesce: the tags are only searched when baseModels has no relation.
+        case
+            when baseModels.relation is not null then baseModels.relation
+            else regexp_extract(
                 list_filter(tags, lambda t: regexp_matches(t, '^base_model:(adapter|finetune|quantized|merge):'))[1],
                 '^base_model:([a-z]+):', 1
             )
-        ) as base_relation,
+        end as base_relation,
         tags,
         cardData as card_data
 

@@ -1,0 +1,317 @@
+"""Hub-scale benchmark: a 2.2M-model snapshot through the whole warehouse, against two references.
+
+    make bench                          # or: .venv/bin/python benchmarks/hub_scale.py [--rows N]
+
+Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
+  1. generating the synthetic snapshot (two consecutive days of one growing universe);
+  2. the whole `observatory build` of day 1 into an empty warehouse, with its steps (ingest,
+     dbt, metric checks, publish) read from the run's Dagster event log;
+  3. the whole build of day 2 with 30 snapshots already stored (history is seeded by copying
+     day 1's raw file and mart rows to 29 earlier dates: the same sizes as real history, without
+     spending half an hour computing them);
+  4. `dbt build` (models and tests) and `dbt run` (models only) of day 2, with per-model times;
+  5. the floor: the same models' SQL run by plain DuckDB straight from the Parquet, no dbt or
+     Dagster (the compiled SQL of each model, executed in dependency order into a fresh file);
+  6. a notebook user's pandas for four key metrics, against the same metrics in plain DuckDB;
+  7. `import orchestration.definitions`.
+Prints the numbers and ratios and writes them to benchmarks/results/hub_scale.json.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "benchmarks" / "results" / "hub_scale.json"
+DAY_1 = "2026-01-20"
+DAY_2 = "2026-01-21"
+
+
+class PeakRss:
+    """Samples the summed RSS of a process and all its descendants every 100 ms."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _tree_rss_mb(self.pid))
+            time.sleep(0.1)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return round(self.peak_mb, 1)
+
+
+def _tree_rss_mb(root: int) -> float:
+    parents, rss = {}, {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        parents[pid] = int(fields["PPid"])
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0.0)
+        stack += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+def measure(label: str, command: list[str], env: dict, cwd: Path = ROOT) -> dict:
+    """Run `command`, returning its wall time and peak tree RSS; fail loudly with its output."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sampler = PeakRss(process.pid)
+    output, _ = process.communicate()
+    peak = sampler.stop()
+    wall = round(time.perf_counter() - started, 2)
+    if process.returncode != 0:
+        sys.exit(f"{label} failed ({process.returncode}):\n{output[-4000:]}")
+    print(f"  {label:<48} {wall:>8.1f} s  {peak:>8.0f} MB")
+    return {"wall_s": wall, "peak_rss_mb": peak, "output": output}
+
+
+def run_steps(dagster_home: Path) -> dict:
+    """Durations of the last run's steps, from the Dagster event log."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0]
+    starts, durations = {}, {}
+    for record in instance.all_logs(run.run_id):
+        event = record.dagster_event
+        if event is None or not record.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[record.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            durations[record.step_key] = record.timestamp - starts[record.step_key]
+    steps = {"ingest": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0}
+    for key, seconds in durations.items():
+        name = ("ingest" if key == "ingest_snapshot" else "dbt" if key == "observatory_dbt"
+                else "publish" if "published" in key else "checks")
+        steps[name] += seconds
+    instance.dispose()
+    return {name: round(seconds, 2) for name, seconds in steps.items()}
+
+
+def seed_history(data_dir: Path, source_date: str, n_days: int) -> None:
+    """Copy `source_date`'s raw snapshot and mart rows to the `n_days` dates before it."""
+    import duckdb
+
+    raw = data_dir / "raw" / "models"
+    source = raw / f"snapshot_date={source_date}"
+    manifest = json.loads((source / "_manifest.json").read_text())
+    dates = [(dt.date.fromisoformat(source_date) - dt.timedelta(days=k)).isoformat() for k in range(1, n_days + 1)]
+    for day in dates:
+        target = raw / f"snapshot_date={day}"
+        target.mkdir()
+        os.link(source / "models.parquet", target / "models.parquet")
+        shutil.copy(source / "_quarantine.parquet", target / "_quarantine.parquet")
+        (target / "_manifest.json").write_text(json.dumps({**manifest, "snapshot_date": day, "benchmark_copy": True}))
+    con = duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb"))
+    try:
+        tables = [name for (name,) in con.execute(
+            "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = 'snapshot_date'"
+            " and table_name not in ('dim_snapshots', 'dim_organizations')"
+        ).fetchall()]
+        for table in tables:
+            for day in dates:
+                con.execute(f"insert into marts.{table} select * replace (date '{day}' as snapshot_date)"
+                            f" from marts.{table} where snapshot_date = date '{source_date}'")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def per_model_times(dbt_dir: Path) -> dict:
+    results = json.loads((dbt_dir / "target" / "run_results.json").read_text())["results"]
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+            for r in sorted(models, key=lambda r: -r["execution_time"])}
+
+
+def floor(dbt_dir: Path, data_dir: Path, workdir: Path) -> dict:
+    """The models' compiled SQL, executed by plain DuckDB in dependency order into a fresh file."""
+    import duckdb
+
+    manifest = json.loads((dbt_dir / "target" / "manifest.json").read_text())
+    results = json.loads((dbt_dir / "target" / "run_results.json").read_text())["results"]
+    compiled = {r["unique_id"]: r["compiled_code"] for r in results if r["unique_id"].startswith("model.")}
+    nodes = manifest["nodes"]
+    order, seen = [], set()
+
+    def visit(uid):
+        if uid in seen or uid not in compiled:
+            return
+        seen.add(uid)
+        for parent in nodes[uid]["depends_on"]["nodes"]:
+            visit(parent)
+        order.append(uid)
+
+    for uid in compiled:
+        visit(uid)
+    folder = workdir / "floor"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    con = duckdb.connect(str(folder / "observatory.duckdb"))  # same catalog name as the warehouse
+    started = time.perf_counter()
+    timings = {}
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for schema in ("staging", "intermediate", "marts", "reference"):
+            con.execute(f"create schema {schema}")
+        seed = dbt_dir / "seeds" / "org_countries.csv"
+        con.execute(f"create table reference.org_countries as select * from read_csv('{seed}', header = true)")
+        for uid in order:
+            node = nodes[uid]
+            kind = "view" if node["config"]["materialized"] in ("view", "ephemeral") else "table"
+            t0 = time.perf_counter()
+            con.execute(f"create {kind} {node['schema']}.{node['name']} as {compiled[uid]}")
+            timings[node["name"]] = round(time.perf_counter() - t0, 2)
+    finally:
+        con.close()
+    return {"wall_s": round(time.perf_counter() - started, 2), "per_model_s": timings}
+
+
+PANDAS_METRICS = '''
+import sys, time
+import pandas as pd
+path, seed, day = sys.argv[1], sys.argv[2], pd.Timestamp(sys.argv[3])
+t0 = time.perf_counter()
+models = pd.read_parquet(path, columns=["id", "createdAt", "downloads", "likes", "baseModels", "tags"])
+countries = pd.read_csv(seed)
+countries["key"] = countries["org"].str.lower()
+models["org"] = models["id"].str.split("/").str[0]
+models = models.merge(countries[["key", "provider", "country"]], left_on=models["org"].str.lower(),
+                      right_on="key", how="left")
+models["provider"] = models["provider"].fillna(models["org"])
+dated = models[models["createdAt"] != pd.Timestamp("2022-03-02 23:29:04")]
+releases = dated.groupby(["provider", dated["createdAt"].dt.year]).size()
+weeks = dated.assign(week=dated["createdAt"].dt.to_period("W-SUN").dt.start_time)
+top = (weeks.sort_values(["likes", "id"], ascending=[False, True]).groupby("week").head(10))
+new = models[(models["createdAt"] >= day - pd.Timedelta(days=364)) & (models["createdAt"] < day + pd.Timedelta(days=1))]
+share = new.groupby(new["country"].fillna("unknown"))["downloads"].sum() / new["downloads"].sum()
+parents = models["baseModels"].map(lambda b: [m["id"] for m in b["models"]] if b is not None else [])
+direct = parents.explode().dropna().value_counts()
+print(time.perf_counter() - t0, len(releases), len(top), len(share), len(direct))
+'''
+
+DUCKDB_METRICS = '''
+import sys, time, duckdb
+path, seed, day = sys.argv[1], sys.argv[2], sys.argv[3]
+t0 = time.perf_counter()
+con = duckdb.connect()
+con.execute(f"""create view m as select r.*, split_part(id, '/', 1) as org, c.provider, c.country
+    from read_parquet('{path}') r left join read_csv('{seed}') c on lower(c.org) = lower(split_part(r.id, '/', 1))""")
+releases = con.execute("""select coalesce(provider, org), year(createdAt), count(*) from m
+    where createdAt <> timestamp '2022-03-02 23:29:04' group by all""").fetchall()
+top = con.execute("""select * from (select date_trunc('week', createdAt) w, id, row_number() over
+    (partition by w order by likes desc, id) rk from m where createdAt <> timestamp '2022-03-02 23:29:04')
+    where rk <= 10""").fetchall()
+share = con.execute(f"""select coalesce(country, 'unknown'), sum(downloads) / sum(sum(downloads)) over () from m
+    where createdAt >= date '{day}' - interval 364 day and createdAt < date '{day}' + interval 1 day group by 1""").fetchall()
+direct = con.execute("select p.id, count(*) from (select unnest(baseModels.models) p from m) group by 1").fetchall()
+print(time.perf_counter() - t0, len(releases), len(top), len(share), len(direct))
+'''
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2_200_000, help="models in the universe (default 2,200,000)")
+    parser.add_argument("--history", type=int, default=30, help="snapshots stored before day 2 (default 30)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "benchmark", help="scratch folder (deleted first)")
+    args = parser.parse_args()
+
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    args.workdir.mkdir(parents=True)
+    data_dir = args.workdir / "data"
+    dbt_dir = ROOT / "dbt_project"
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home"),
+           "DUCKDB_PATH": str(data_dir / "warehouse" / "observatory.duckdb"),
+           "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    files = {day: args.workdir / f"models-{day}.parquet" for day in (DAY_1, DAY_2)}
+    python = str(BIN / "python")
+    results: dict = {"rows": args.rows, "history": args.history, "machine": {"cpus": os.cpu_count()}}
+
+    print(f"Hub-scale benchmark: {args.rows:,} models, {args.history} stored snapshots\n")
+    for day, path in files.items():
+        results[f"generate_{day}"] = measure(
+            f"generate snapshot {day}",
+            [python, "-m", "orchestration.lib.sample", "--rows", str(args.rows), "--date", day,
+             "--universe-date", DAY_2, "--out", str(path)], env)
+        results[f"generate_{day}"]["bytes"] = path.stat().st_size
+
+    build = [str(BIN / "observatory"), "build", "--source", "file"]
+    results["build_first"] = measure("observatory build, empty warehouse",
+                                     build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1], env)
+    results["build_first"]["steps_s"] = run_steps(data_dir / "dagster_home")
+
+    seed_history(data_dir, DAY_1, args.history - 1)
+    results["build_with_history"] = measure(f"observatory build, {args.history} stored",
+                                            build + ["--file", str(files[DAY_2]), "--snapshot-date", DAY_2], env)
+    results["build_with_history"]["steps_s"] = run_steps(data_dir / "dagster_home")
+    results["warehouse_bytes"] = (data_dir / "warehouse" / "observatory.duckdb").stat().st_size
+
+    dbt = [str(BIN / "dbt"), "--no-use-colors"]
+    dbt_vars = []  # the snapshot comes from the environment, as in a build
+    env["OBSERVATORY_SNAPSHOT_DATE"] = DAY_2
+    results["dbt_build"] = measure("dbt build (models + tests)", dbt + ["build"] + dbt_vars, env, cwd=dbt_dir)
+    results["dbt_run"] = measure("dbt run (models only)", dbt + ["run"] + dbt_vars, env, cwd=dbt_dir)
+    results["dbt_run"]["per_model_s"] = per_model_times(dbt_dir)
+    results["dbt_startup"] = measure("dbt start-up (dbt ls of one node)", dbt + ["ls", "-s", "dim_snapshots"] + dbt_vars,
+                                     env, cwd=dbt_dir)
+    floor_result = floor(dbt_dir, data_dir, args.workdir)
+    results["floor"] = floor_result
+    print(f"  {'floor: plain DuckDB, same SQL':<48} {floor_result['wall_s']:>8.1f} s")
+
+    seed = str(dbt_dir / "seeds" / "org_countries.csv")
+    for name, script in (("pandas_metrics", PANDAS_METRICS), ("duckdb_metrics", DUCKDB_METRICS)):
+        run = measure(f"{name.replace('_', ' ')} (4 key metrics)", [python, "-c", script, str(files[DAY_2]), seed, DAY_2], env)
+        run["compute_s"] = round(float(run["output"].split()[0]), 2)
+        results[name] = run
+
+    imports = [measure("import orchestration.definitions", [python, "-c", "import orchestration.definitions"], env)
+               for _ in range(3)]
+    results["import_definitions_s"] = min(r["wall_s"] for r in imports)
+    results["import_dagster_s"] = min(measure("import dagster", [python, "-c", "import dagster"], env)["wall_s"]
+                                      for _ in range(3))
+
+    first, later = results["build_first"], results["build_with_history"]
+    results["ratios"] = {
+        "incremental_vs_first_build": round(later["wall_s"] / first["wall_s"], 2),
+        "dbt_run_vs_floor": round(results["dbt_run"]["wall_s"] / floor_result["wall_s"], 2),
+        "dbt_run_minus_startup_vs_floor": round(
+            (results["dbt_run"]["wall_s"] - results["dbt_startup"]["wall_s"]) / floor_result["wall_s"], 2),
+        "pandas_vs_duckdb_metrics": round(results["pandas_metrics"]["wall_s"] / results["duckdb_metrics"]["wall_s"], 2),
+    }
+    for run in results.values():
+        if isinstance(run, dict):
+            run.pop("output", None)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    print(f"\nSteps of the first build (s): {first['steps_s']}")
+    print(f"Steps with {args.history} stored (s): {later['steps_s']}")
+    print(f"Slowest models in dbt run (s): {dict(list(results['dbt_run']['per_model_s'].items())[:6])}")
+    print(f"Ratios: {json.dumps(results['ratios'])}")
+    print(f"Results: {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
