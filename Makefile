@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
 export DO_NOT_TRACK = 1
 export HF_HUB_DISABLE_TELEMETRY = 1
 
-.PHONY: install run test dev bench clean
+.PHONY: install run test dev bench docs screenshot clean
 
 # The virtualenv is rebuilt when the dependency pins change. Bytecode is compiled at install:
 # with PYTHONDONTWRITEBYTECODE set, every start would otherwise recompile Dagster and dbt (~6 s).
@@ -30,6 +30,13 @@ test: install  ## run the whole test suite (offline)
 
 bench: install  ## the Hub-scale benchmark (2.2M models; about 10 minutes, not part of make test)
 	$(BIN)/python benchmarks/hub_scale.py
+
+docs: install  ## dbt docs of the warehouse, offline: dbt_project/target/static_index.html (build first)
+	cd dbt_project && DUCKDB_PATH=$(DATA_DIR)/warehouse/observatory.duckdb ../$(BIN)/dbt docs generate --static --quiet
+	@echo "dbt docs: $(CURDIR)/dbt_project/target/static_index.html"
+
+screenshot: install  ## docs/report.png from the newest report (needs chromium)
+	$(BIN)/python -m tests.browser $(DATA_DIR)/reports/latest.html docs/report.png
 
 dev: install  ## the Dagster UI on http://localhost:3000
 	mkdir -p $(DAGSTER_HOME)

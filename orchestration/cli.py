@@ -1,7 +1,10 @@
-"""`observatory`: build the warehouse for one snapshot, and query it.
+"""`observatory`: build the warehouse for one snapshot, query it, report on it, export it.
 
     observatory build [--source S] [--file PATH] [--snapshot-date D] [--replace] [--full-refresh]
     observatory query "SQL"
+    observatory report [--snapshot-date D]
+    observatory export [--format parquet|csv] [--out DIR] [--snapshot-date D]
+    observatory status
 """
 
 import argparse
@@ -45,13 +48,27 @@ def main(argv: list[str] | None = None) -> int:
     query.add_argument("--max-rows", type=int, default=50, help="rows to print at most (default 50)")
     query.add_argument("--timeout", type=float, default=60.0, help="seconds before the query is stopped (default 60)")
 
+    report = commands.add_parser("report", help="write the HTML report (charts A1-A6) of a built snapshot")
+    report.add_argument("--snapshot-date", help="YYYY-MM-DD (default: the newest built snapshot)")
+    report.add_argument("--out", type=Path, help="HTML file to write (default: DATA_DIR/reports/report-<date>.html)")
+
+    export = commands.add_parser("export", help="write every mart of a snapshot as Parquet or CSV files")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format (default parquet)")
+    export.add_argument("--out", type=Path, help="folder to write into (default: DATA_DIR/exports/<date>)")
+    export.add_argument("--snapshot-date", help="YYYY-MM-DD (default: the newest built snapshot)")
+
+    commands.add_parser("status", help="stored snapshots, the last refresh and its failing checks")
+
     args = parser.parse_args(argv)
+    handlers = {"build": build_command, "query": query_command, "report": report_command,
+                "export": export_command, "status": status_command}
     try:
-        if args.command == "build":
-            return build_command(args)
-        return query_command(args)
+        return handlers[args.command](args)
     except UserError as exc:
-        print(f"observatory: {exc}", file=sys.stderr)
+        message, _, hint = str(exc).partition("\n")
+        print(f"observatory: {message}", file=sys.stderr)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
         return 2
 
 
@@ -131,6 +148,7 @@ def build_command(args) -> int:
         return 1
     print_summary(settings, snapshot_date)
     print_checks(result.get_asset_check_evaluations())
+    print(f"Report:    {settings.report_path(snapshot_date)}")
     return 0
 
 
@@ -248,6 +266,144 @@ def query_command(args) -> int:
     if result.truncated:
         print(f"... showing the first {args.max_rows} rows; raise --max-rows to see more")
     return 0
+
+
+def _open_warehouse(settings: Settings):
+    import duckdb
+
+    if not settings.duckdb_path.exists():
+        raise UserError(f"no warehouse at {settings.duckdb_path}\nbuild it first: observatory build")
+    try:
+        return duckdb.connect(str(settings.duckdb_path), read_only=True)
+    except duckdb.IOException as exc:
+        raise UserError(f"cannot open the warehouse: {str(exc).splitlines()[0]}\n"
+                        "a build may be publishing it right now; try again in a moment") from None
+
+
+def _built_snapshot(con, requested: str | None) -> str:
+    """The requested snapshot if it is built, else the newest built one."""
+    from orchestration.lib.snapshot_store import parse_snapshot_date
+
+    built = [d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots order by 1").fetchall()]
+    if not built:
+        raise UserError("the warehouse holds no snapshot yet\nbuild one: observatory build")
+    if requested is None:
+        return built[-1]
+    try:
+        parse_snapshot_date(requested)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if requested not in built:
+        raise UserError(f"snapshot {requested} is not built (built: {', '.join(built[-5:])})\n"
+                        f"build it: observatory build --snapshot-date {requested}")
+    return requested
+
+
+def report_command(args) -> int:
+    from orchestration.lib.report import render
+
+    settings = Settings.from_env()
+    con = _open_warehouse(settings)
+    try:
+        snapshot_date = _built_snapshot(con, args.snapshot_date)
+    finally:
+        con.close()
+    out = (args.out or settings.report_path(snapshot_date)).resolve()
+    checks = _last_check_status(settings, snapshot_date)
+    summary = render(settings.duckdb_path, snapshot_date, out, checks)
+    print(f"Report of snapshot {snapshot_date} ({summary['charts']} charts): {out}")
+    return 0
+
+
+def _last_check_status(settings: Settings, snapshot_date: str):
+    """The checks of the last successful build of the snapshot, or None when none is recorded."""
+    if not (settings.dagster_home / "dagster.yaml").exists():
+        return None
+    import dagster as dg
+
+    from orchestration.defs.report.status import check_status
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    instance = dg.DagsterInstance.get()
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot", statuses=[dg.DagsterRunStatus.SUCCESS],
+                                                   tags={"dagster/partition": snapshot_date}), limit=1)
+    return check_status(instance, runs[0].run_id) if runs else None
+
+
+def export_command(args) -> int:
+    settings = Settings.from_env()
+    con = _open_warehouse(settings)
+    try:
+        snapshot_date = _built_snapshot(con, args.snapshot_date)
+        out = (args.out or settings.data_dir / "exports" / snapshot_date).resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        options = "format parquet, compression zstd" if args.format == "parquet" else "format csv, header true"
+        for mart in MARTS:
+            dated = mart != "dim_organizations"
+            where = f" where snapshot_date = date '{snapshot_date}'" if dated else ""
+            target = out / f"{mart}.{args.format}"
+            staged = target.with_name(target.name + ".tmp")
+            con.execute(f"copy (select * from marts.{mart}{where}) to '{_sql_path(staged)}' ({options})")
+            staged.replace(target)
+            rows = con.execute(f"select count(*) from marts.{mart}{where}").fetchone()[0]
+            print(f"  {target.name:<48} {rows:>10} rows")
+    finally:
+        con.close()
+    print(f"Exported {len(MARTS)} marts of snapshot {snapshot_date} to {out}")
+    return 0
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def status_command(args) -> int:
+    from orchestration.lib.snapshot_store import SnapshotStore
+
+    settings = Settings.from_env()
+    stored = SnapshotStore(settings.raw_models_dir).list()
+    if not stored:
+        print(f"No snapshot stored under {settings.raw_models_dir}. Build one: observatory build")
+        return 0
+    built = set()
+    if settings.duckdb_path.exists():
+        con = _open_warehouse(settings)
+        try:
+            built = {d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots").fetchall()}
+        finally:
+            con.close()
+    print(f"{'snapshot':<12} {'source':<10} {'revision':<14} {'rows':>10}  built  ingested at")
+    for snapshot in stored:
+        m = snapshot.manifest
+        synthetic = " (synthetic)" if m.get("synthetic") else ""
+        print(f"{m['snapshot_date']:<12} {m.get('source') or '':<10} {(m.get('revision') or '')[:12]:<14} "
+              f"{m['rows']:>10}  {'yes' if m['snapshot_date'] in built else 'no ':<5}  {m['ingested_at']}{synthetic}")
+    _print_last_refresh(settings)
+    return 0
+
+
+def _print_last_refresh(settings: Settings) -> None:
+    if not (settings.dagster_home / "dagster.yaml").exists():
+        return
+    import dagster as dg
+
+    from orchestration.defs.report.status import check_status
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    instance = dg.DagsterInstance.get()
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot"), limit=1)
+    if not runs:
+        return
+    run = runs[0]
+    record = instance.get_run_record_by_id(run.run_id)
+    ended = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc).isoformat(timespec="seconds") if record.end_time else "running"
+    checks = check_status(instance, run.run_id)
+    print(f"\nLast refresh: snapshot {run.tags.get('dagster/partition')}, {run.status.value.lower()}, ended {ended}")
+    print(f"Checks: {checks.passed} of {checks.total} passed")
+    for name in checks.failed:
+        print(f"  FAILED: {name}")
+    for name in checks.warned:
+        print(f"  warning: {name}")
 
 
 if __name__ == "__main__":

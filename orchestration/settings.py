@@ -76,6 +76,13 @@ class Settings:
         return self.data_dir / "locks" / "raw.lock"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    def report_path(self, snapshot_date: str) -> Path:
+        return self.reports_dir / f"report-{snapshot_date}.html"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
 

@@ -30,6 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
 REAL_MODELS = REALDATA / "eval-card-registry" / "hub_stats_frozen.parquet"
 SEED_CSV = PROJECT_ROOT / "dbt_project" / "seeds" / "org_countries.csv"
+REAL_SNAPSHOT = "2026-06-05"
 
 
 @pytest.fixture(scope="session")
@@ -91,3 +92,27 @@ def built(tmp_path_factory):
                              "--snapshot-date", "2026-06-05")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root, data_dir, result
+
+
+@pytest.fixture(scope="session")
+def real_build(real_models_path, tmp_path_factory) -> Path:
+    """The real slice built end to end once through the CLI; returns its data folder."""
+    data_dir = tmp_path_factory.mktemp("real") / "data"
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(real_models_path),
+                             "--snapshot-date", REAL_SNAPSHOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium for browser tests; skipped when absent, but CI must have it (.ci/run installs it)."""
+    from tests.browser import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        message = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI=true requires it")
+        pytest.skip(message)
+    return path

@@ -53,3 +53,22 @@ def test_definitions_load_and_line_up():
     assert schedule.cron_schedule == "30 13 * * *"
     assert schedule.execution_timezone in (None, "UTC")
     assert definitions.resolve_job_def("refresh_snapshot").partitions_def is not None
+
+
+def test_report_asset_follows_publication():
+    from orchestration.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+    report = graph.get(dg.AssetKey(["reports", "snapshot_report"]))
+    assert report.group_name == "reports"
+    assert dg.AssetKey(["warehouse", "published"]) in report.parent_keys
+
+
+def test_the_dbt_resource_overrides_exist_in_dagster_dbt():
+    # ObservatoryDbtCli replaces two private members of the pinned dagster-dbt: fail loudly if they move.
+    import functools
+
+    from dagster_dbt import DbtCliResource
+
+    assert isinstance(DbtCliResource.__dict__["_cli_version"], functools.cached_property)
+    assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])

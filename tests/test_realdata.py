@@ -8,19 +8,9 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import SEED_CSV, run_observatory, warehouse
-
-SNAPSHOT = "2026-06-05"
+from tests.conftest import REAL_SNAPSHOT as SNAPSHOT
+from tests.conftest import SEED_CSV, warehouse
 TYPED_TAG = re.compile(r"^base_model:(adapter|finetune|quantized|merge):(.+)$")
-
-
-@pytest.fixture(scope="module")
-def real_build(real_models_path, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("real") / "data"
-    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(real_models_path),
-                             "--snapshot-date", SNAPSHOT)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return data_dir
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-# Everything for one snapshot date: the raw snapshot, then every dbt model, test and check.
+# Everything for one snapshot date: the raw snapshot, every dbt model, test and check, the report.
 refresh_job = dg.define_asset_job(
     name="refresh_snapshot",
     selection=dg.AssetSelection.all(),

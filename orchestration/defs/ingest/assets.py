@@ -58,7 +58,9 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    log.info(f"stored {stored.manifest['rows']} rows at {stored.path}")
+    manifest = stored.manifest
+    log.info(f"stored {manifest['rows']:,} rows ({manifest['bytes'] / 1e6:.1f} MB, source {manifest.get('source')}"
+             f"{', revision ' + manifest['revision'] if manifest.get('revision') else ''}) at {stored.path}")
     return stored, "replaced" if existing else "stored"
 
 

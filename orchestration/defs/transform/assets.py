@@ -10,7 +10,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project, environment
 from orchestration.lib.locks import exclusive
-from orchestration.lib.publish import point_active_candidate, publish, start_candidate
+from orchestration.defs.transform.table_metadata import describe_tables
+from orchestration.lib.publish import candidate_path, point_active_candidate, publish, start_candidate
 from orchestration.settings import Settings
 
 
@@ -59,9 +60,26 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                    "WEEKLY_TOP_N": str(settings.weekly_top_n)}
             with environment(env):
                 invocation = dbt.cli(args, context=context)
-            yield from invocation.stream()
+            # Buffered: the candidate can be read only once dbt has let go of it.
+            events = []
+            try:
+                events.extend(invocation.stream())
+            except Exception:
+                yield from events  # what dbt reported before failing, so its failed tests show
+                raise
+        yield from _with_table_metadata(context, events, candidate_path(settings.duckdb_path, context.run_id))
 
     return observatory_dbt
+
+
+def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse) -> list:
+    """dbt's events, each model's output with its row count, columns and (marts) a preview."""
+    outputs = {id(e): context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
+    tables = describe_tables(warehouse, list(outputs.values()), context.partition_key)
+    return [
+        e.with_metadata({**e.metadata, **tables[outputs[id(e)]]}) if outputs.get(id(e)) in tables else e
+        for e in events
+    ]
 
 
 def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:

@@ -1,0 +1,37 @@
+"""The report asset: the blog's charts for one snapshot, as one offline HTML page."""
+
+import shutil
+
+import dagster as dg
+
+from orchestration.defs.partitions import snapshot_partitions
+from orchestration.defs.report.status import check_status, preview_markdown
+from orchestration.lib.report import render
+from orchestration.settings import Settings
+
+PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
+
+
+@dg.asset(
+    key=["reports", "snapshot_report"],
+    deps=[PUBLISHED_KEY],
+    partitions_def=snapshot_partitions,
+    backfill_policy=dg.BackfillPolicy.multi_run(1),
+    group_name="reports",
+    kinds={"html", "plotly"},
+    description="One offline HTML page with a chart per analysis (A1-A6) of the snapshot, read from the "
+    "published warehouse: data/reports/report-<date>.html, and latest.html for the newest build.",
+)
+def snapshot_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = Settings.from_env()
+    checks = check_status(context.instance, context.run_id)
+    out = settings.report_path(context.partition_key)
+    summary = render(settings.duckdb_path, context.partition_key, out, checks)
+    shutil.copyfile(out, settings.reports_dir / "latest.html")
+    context.log.info(f"report written to {out}")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(out)),
+        "preview": dg.MetadataValue.md(preview_markdown(summary, checks)),
+        "charts": summary["charts"],
+        "bytes": out.stat().st_size,
+    })

@@ -1,0 +1,61 @@
+"""Row counts, column schemas and a preview of the tables dbt built, for the Dagster UI.
+
+Read from the run's candidate warehouse once dbt has finished (DuckDB lets no reader in while
+dbt writes), then attached to each model's materialization.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+PREVIEW_ROWS = 5
+
+
+def describe_tables(warehouse: Path, keys: list[dg.AssetKey], snapshot_date: str) -> dict[dg.AssetKey, dict]:
+    """Metadata per asset key; relations that do not exist (e.g. a failed model) are skipped."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, data_type in con.execute(
+            "select schema_name, table_name, column_name, data_type from duckdb_columns() order by column_index"
+        ).fetchall():
+            columns.setdefault((schema, table), []).append((column, data_type))
+        described = {}
+        for key in keys:
+            relation = (key.path[0], key.path[-1])
+            if len(key.path) != 2 or relation not in columns:
+                continue
+            described[key] = _describe(con, relation, columns[relation], snapshot_date)
+        return described
+    finally:
+        con.close()
+
+
+def _describe(con, relation: tuple[str, str], columns: list[tuple[str, str]], snapshot_date: str) -> dict:
+    name = f'"{relation[0]}"."{relation[1]}"'
+    dated = any(column == "snapshot_date" for column, _ in columns)
+    where = " where snapshot_date = cast($1 as date)" if dated else ""
+    params = [snapshot_date] if dated else []
+    metadata = {
+        "dagster/row_count": con.execute(f"select count(*) from {name}{where}", params).fetchone()[0],
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name=column, type=data_type) for column, data_type in columns]
+        ),
+    }
+    if relation[0] == "marts":
+        cursor = con.execute(f"select * from {name}{where} limit {PREVIEW_ROWS}", params)
+        header = [d[0] for d in cursor.description]
+        metadata["preview"] = dg.MetadataValue.md(markdown_table(header, cursor.fetchall()))
+    return metadata
+
+
+def markdown_table(header: list[str], rows: list[tuple]) -> str:
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        text = text.replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

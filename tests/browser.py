@@ -1,0 +1,59 @@
+"""Open a report in headless Chromium (Debian's package, driven by Playwright) and inspect it.
+
+    python -m tests.browser REPORT.html SCREENSHOT.png    # also how docs/report.png is made
+"""
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Without these, Chromium keeps trying to reach Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@dataclass
+class PageResult:
+    console_errors: list[str] = field(default_factory=list)
+    requests_outside: list[str] = field(default_factory=list)
+    charts: dict[str, int] = field(default_factory=dict)  # chart id -> drawn SVG marks
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def inspect_report(report: Path, screenshot: Path, chart_ids) -> PageResult:
+    """Load the page offline, collect console errors, count what each chart drew, take a screenshot."""
+    from playwright.sync_api import sync_playwright
+
+    result = PageResult()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: m.type == "error" and result.console_errors.append(m.text))
+        page.on("pageerror", lambda e: result.console_errors.append(str(e)))
+        # Any network request means something was not inlined: record it and refuse it.
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                   else (result.requests_outside.append(route.request.url), route.abort()))
+        page.goto(report.resolve().as_uri(), wait_until="load")
+        for chart_id in chart_ids:
+            # Plotly draws bars, heatmap cells and lines as SVG paths or images inside the chart's div.
+            page.wait_for_selector(f"#{chart_id} .main-svg", timeout=20_000)
+            marks = ", ".join(f"#{chart_id} {mark}" for mark in (".point", "image", ".js-line", ".js-fill"))
+            result.charts[chart_id] = page.locator(marks).count()
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=False)
+        browser.close()
+    return result
+
+
+if __name__ == "__main__":
+    from orchestration.lib.report import CHARTS
+
+    outcome = inspect_report(Path(sys.argv[1]), Path(sys.argv[2]), CHARTS)
+    print(outcome)
+    sys.exit(1 if outcome.console_errors or not all(outcome.charts.values()) else 0)
