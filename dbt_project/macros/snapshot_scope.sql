@@ -1,7 +1,7 @@
 {#
   Which snapshots a model builds in this run, as a predicate on `column`:
   - a full refresh (or the first build) takes every stored snapshot;
-  - an incremental run with var snapshot_date takes that snapshot only;
+  - an incremental run for a requested snapshot (requested_snapshot_date) takes that snapshot only;
   - an incremental run without it takes the stored snapshots the model does not hold yet.
   Older snapshots are never recomputed by an incremental run.
 #}
@@ -34,7 +34,7 @@
 {# A validated date literal: the var comes from the command line and is never spliced raw. #}
 {% macro snapshot_date_literal(value) -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value | string) -%}
-        {{ exceptions.raise_compiler_error("var snapshot_date must be YYYY-MM-DD, got '" ~ value ~ "'") }}
+        {{ exceptions.raise_compiler_error("snapshot_date (var or OBSERVATORY_SNAPSHOT_DATE) must be YYYY-MM-DD, got '" ~ value ~ "'") }}
     {%- endif -%}
     cast('{{ value }}' as date)
 {%- endmacro %}

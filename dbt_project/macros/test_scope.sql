@@ -1,5 +1,5 @@
 {#
-  Data tests of a run with var snapshot_date check that snapshot: older snapshots were tested
+  Data tests of a run for one snapshot (requested_snapshot_date) check that snapshot: older snapshots were tested
   when they were built and are not recomputed. A full refresh, or a run without the var, tests
   every snapshot. Relations without a snapshot_date column are tested whole.
   Overrides dbt's get_where_subquery, which wraps every generic test's model (and applies `where`).

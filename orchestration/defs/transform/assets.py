@@ -9,8 +9,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project, environment
-from orchestration.lib.locks import exclusive
 from orchestration.defs.transform.table_metadata import describe_tables
+from orchestration.lib.locks import exclusive
 from orchestration.lib.publish import candidate_path, point_active_candidate, publish, start_candidate
 from orchestration.settings import Settings
 
@@ -41,7 +41,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
         ),
         partitions_def=snapshot_partitions,
-        # One run per snapshot: the build of a snapshot date is what the dbt vars describe.
+        # One run per snapshot: dbt builds the snapshot date it gets in OBSERVATORY_SNAPSHOT_DATE.
         backfill_policy=dg.BackfillPolicy.multi_run(1),
         name="observatory_dbt",
     )
@@ -56,8 +56,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             start_candidate(settings.duckdb_path, context.run_id)
             candidate = point_active_candidate(settings.duckdb_path, context.run_id)
             # dbt inherits this process's environment when it starts: hand it absolute paths.
-            env = {**settings.dbt_env(), "DUCKDB_PATH": str(candidate), "OBSERVATORY_SNAPSHOT_DATE": context.partition_key,
-                   "WEEKLY_TOP_N": str(settings.weekly_top_n)}
+            env = {
+                **settings.dbt_env(), "DUCKDB_PATH": str(candidate),
+                "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
+            }
             with environment(env):
                 invocation = dbt.cli(args, context=context)
             # Buffered: the candidate can be read only once dbt has let go of it.
