@@ -31,9 +31,9 @@ test: install  ## run the whole test suite (offline)
 bench: install  ## the Hub-scale benchmark (2.2M models; about 10 minutes, not part of make test)
 	$(BIN)/python benchmarks/hub_scale.py
 
-docs: install  ## dbt docs of the warehouse, offline: dbt_project/target/static_index.html (build first)
-	cd dbt_project && DUCKDB_PATH=$(DATA_DIR)/warehouse/observatory.duckdb ../$(BIN)/dbt docs generate --static --quiet
-	@echo "dbt docs: $(CURDIR)/dbt_project/target/static_index.html"
+docs: install  ## dbt docs of the warehouse as one offline page (build first); its own target folder, so builds keep their partial parse
+	cd dbt_project && DUCKDB_PATH=$(DATA_DIR)/warehouse/observatory.duckdb ../$(BIN)/dbt docs generate --static --quiet --target-path target/docs
+	@echo "dbt docs: $(CURDIR)/dbt_project/target/docs/static_index.html"
 
 screenshot: install  ## docs/report.png from the newest report (needs chromium)
 	$(BIN)/python -m tests.browser $(DATA_DIR)/reports/latest.html docs/report.png

@@ -26,7 +26,7 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def inspect_report(report: Path, screenshot: Path, chart_ids) -> PageResult:
+def inspect_report(report: Path, screenshot: Path, chart_ids, full_page: bool = False) -> PageResult:
     """Load the page offline, collect console errors, count what each chart drew, take a screenshot."""
     from playwright.sync_api import sync_playwright
 
@@ -46,7 +46,7 @@ def inspect_report(report: Path, screenshot: Path, chart_ids) -> PageResult:
             marks = ", ".join(f"#{chart_id} {mark}" for mark in (".point", "image", ".js-line", ".js-fill"))
             result.charts[chart_id] = page.locator(marks).count()
         screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot), full_page=False)
+        page.screenshot(path=str(screenshot), full_page=full_page)
         browser.close()
     return result
 
@@ -54,6 +54,6 @@ def inspect_report(report: Path, screenshot: Path, chart_ids) -> PageResult:
 if __name__ == "__main__":
     from orchestration.lib.report import CHARTS
 
-    outcome = inspect_report(Path(sys.argv[1]), Path(sys.argv[2]), CHARTS)
+    outcome = inspect_report(Path(sys.argv[1]), Path(sys.argv[2]), CHARTS, full_page=True)
     print(outcome)
     sys.exit(1 if outcome.console_errors or not all(outcome.charts.values()) else 0)

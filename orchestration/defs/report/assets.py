@@ -24,7 +24,7 @@ PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
 )
 def snapshot_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = Settings.from_env()
-    checks = check_status(context.instance, context.run_id)
+    checks = check_status(context.instance, context.run.run_id)
     out = settings.report_path(context.partition_key)
     summary = render(settings.duckdb_path, context.partition_key, out, checks)
     shutil.copyfile(out, settings.reports_dir / "latest.html")

@@ -53,8 +53,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             args.append("--full-refresh")
         with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
             # dbt builds a private copy; the publish step swaps it in once the checks passed.
-            start_candidate(settings.duckdb_path, context.run_id)
-            candidate = point_active_candidate(settings.duckdb_path, context.run_id)
+            start_candidate(settings.duckdb_path, context.run.run_id)
+            candidate = point_active_candidate(settings.duckdb_path, context.run.run_id)
             # dbt inherits this process's environment when it starts: hand it absolute paths.
             env = {
                 **settings.dbt_env(), "DUCKDB_PATH": str(candidate),
@@ -69,7 +69,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             except Exception:
                 yield from events  # what dbt reported before failing, so its failed tests show
                 raise
-        yield from _with_table_metadata(context, events, candidate_path(settings.duckdb_path, context.run_id))
+        yield from _with_table_metadata(context, events, candidate_path(settings.duckdb_path, context.run.run_id))
 
     return observatory_dbt
 
@@ -101,7 +101,7 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
         with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
-            path = publish(settings.duckdb_path, context.run_id)
+            path = publish(settings.duckdb_path, context.run.run_id)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
                                               "bytes": path.stat().st_size})
 
