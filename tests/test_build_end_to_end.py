@@ -86,6 +86,8 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
 
     with duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb")) as con:
         con.execute("update marts.dim_models set likes = -1 where model_id = 'old/legacy'")
+        # A duplicate in the old snapshot: tests of the new build check the new snapshot only.
+        con.execute("insert into marts.dim_models select * from marts.dim_models where model_id = 'alice/v3-sft'")
     next_day = write_fixture(root / "next.parquet", FIXTURE + [model("frank/new", dt.datetime(2026, 6, 6))])
     result = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
                              "--snapshot-date", "2026-06-06")
@@ -94,9 +96,14 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
         counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
         marker = con.execute("select likes from marts.dim_models where model_id = 'old/legacy' order by snapshot_date").fetchall()
         newest_orgs = con.execute("select n_models from marts.dim_organizations where org = 'frank'").fetchone()
-    assert counts == {"2026-06-05": 10, "2026-06-06": 11}
+        working = con.execute(
+            "select distinct snapshot_date::varchar from staging.stg_huggingface__model_base_links"
+            " union select distinct snapshot_date::varchar from intermediate.int_model_chains_walked"
+        ).fetchall()
+    assert counts == {"2026-06-05": 11, "2026-06-06": 11}
     assert marker == [(-1,), (5,)]
     assert newest_orgs == (1,)
+    assert working == [("2026-06-06",)]  # working tables hold the run's snapshot only; history is in the marts
 
     # A full refresh recomputes every stored snapshot.
     refreshed = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
@@ -104,7 +111,9 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
     assert refreshed.returncode == 0, refreshed.stderr[-3000:]
     with warehouse(data_dir) as con:
         marker = con.execute("select likes from marts.dim_models where model_id = 'old/legacy' order by snapshot_date").fetchall()
+        counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
     assert marker == [(5,), (5,)]
+    assert counts == {"2026-06-05": 10, "2026-06-06": 11}
 
 
 def test_bad_input_fails_clearly_and_keeps_the_warehouse(built):

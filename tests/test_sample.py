@@ -55,3 +55,27 @@ def test_shape_of_the_sample():
     orgs = collections.Counter(r["id"].split("/")[0] for r in rows)
     assert {"Qwen", "deepseek-ai", "meta-llama", "mistralai"} <= set(orgs)
     assert sum(1 for org in orgs if org.startswith("user-")) > 50
+
+
+def test_a_daily_series_grows_like_the_hub():
+    # One universe seen on two consecutive days: yesterday's models are all there today, with
+    # counts that never shrink, and new models appear.
+    day1 = {r["id"]: r for r in sample.generate(4000, "2026-01-19", universe_date="2026-01-20").to_pylist()}
+    day2 = {r["id"]: r for r in sample.generate(4000, "2026-01-20", universe_date="2026-01-20").to_pylist()}
+    assert set(day1) < set(day2)
+    assert all(day2[i]["downloadsAllTime"] >= r["downloadsAllTime"] and day2[i]["likes"] >= r["likes"]
+               for i, r in day1.items())
+    assert max(r["createdAt"] for r in day1.values()).date().isoformat() <= "2026-01-19"
+    # Every parent of a model in a day's snapshot is in that snapshot too.
+    for day in (day1, day2):
+        parents = {m["id"] for r in day.values() if r["baseModels"] for m in r["baseModels"]["models"]}
+        assert parents <= set(day)
+
+
+def test_written_file_is_the_generated_table(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = sample.write_parquet(tmp_path / "s.parquet", 500, "2026-01-20", seed=3)
+    assert pq.read_table(path).cast(sample.SCHEMA).equals(sample.generate(500, "2026-01-20", seed=3))
+    tags_per_model = [len(t) for t in pq.read_table(path, columns=["tags"])["tags"].to_pylist()]
+    assert 10 <= sum(tags_per_model) / len(tags_per_model) <= 20
