@@ -1,7 +1,11 @@
+{{ config(materialized='view') }}
+
 {#
   The first-parent chain of every model: one row per (model, id on its chain), depth 0 being
   the model itself. The walk stops before an id would repeat (cycles) and after 10 hops.
   A parent absent from the snapshot has no parents of its own, so the chain ends there.
+  A view: the walk itself is quick; writing its ~2 rows per model to disk is not. It runs
+  once per build, inside marts.dim_models.
 #}
 
 with recursive

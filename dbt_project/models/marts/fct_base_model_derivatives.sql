@@ -30,11 +30,12 @@ direct_children as (
     select
         snapshot_date,
         parent_model_id as base_model_id,
-        count(distinct model_id) as n_direct,
-        count(distinct case when relation = 'finetune' then model_id end) as n_finetune,
-        count(distinct case when relation = 'adapter' then model_id end) as n_adapter,
-        count(distinct case when relation = 'quantized' then model_id end) as n_quantized,
-        count(distinct case when relation = 'merge' then model_id end) as n_merge
+        -- Links are unique per (model, parent), so counting rows counts distinct children.
+        count(*) as n_direct,
+        count(*) filter (where relation = 'finetune') as n_finetune,
+        count(*) filter (where relation = 'adapter') as n_adapter,
+        count(*) filter (where relation = 'quantized') as n_quantized,
+        count(*) filter (where relation = 'merge') as n_merge
     from links
     group by snapshot_date, parent_model_id
 

@@ -62,26 +62,28 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             }
             with environment(env):
                 invocation = dbt.cli(args, context=context)
-            # Buffered: the candidate can be read only once dbt has let go of it.
-            events = []
+            # Test results are reported as they come; model outputs wait for dbt to let go of the
+            # candidate, to carry its row counts and columns.
+            outputs = []
             try:
-                events.extend(invocation.stream())
+                for event in invocation.stream():
+                    if isinstance(event, dg.Output):
+                        outputs.append(event)
+                    else:
+                        yield event
             except Exception:
-                yield from events  # what dbt reported before failing, so its failed tests show
+                yield from outputs  # what dbt built before failing
                 raise
-        yield from _with_table_metadata(context, events, candidate_path(settings.duckdb_path, context.run.run_id))
+        yield from _with_table_metadata(context, outputs, candidate_path(settings.duckdb_path, context.run.run_id))
 
     return observatory_dbt
 
 
-def _with_table_metadata(context: dg.AssetExecutionContext, events: list, warehouse) -> list:
-    """dbt's events, each model's output with its row count, columns and (marts) a preview."""
-    outputs = {id(e): context.asset_key_for_output(e.output_name) for e in events if isinstance(e, dg.Output)}
-    tables = describe_tables(warehouse, list(outputs.values()), context.partition_key)
-    return [
-        e.with_metadata({**e.metadata, **tables[outputs[id(e)]]}) if outputs.get(id(e)) in tables else e
-        for e in events
-    ]
+def _with_table_metadata(context: dg.AssetExecutionContext, outputs: list[dg.Output], warehouse) -> list[dg.Output]:
+    """Each model's output with its row count, columns and (marts) a preview."""
+    keys = [context.asset_key_for_output(output.output_name) for output in outputs]
+    tables = describe_tables(warehouse, keys, context.partition_key)
+    return [output.with_metadata({**output.metadata, **tables.get(key, {})}) for output, key in zip(outputs, keys)]
 
 
 def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:

@@ -1,5 +1,7 @@
 """Row counts, column schemas and a preview of the tables dbt built, for the Dagster UI.
 
+Views get their column schema only.
+
 Read from the run's candidate warehouse once dbt has finished (DuckDB lets no reader in while
 dbt writes), then attached to each model's materialization.
 """
@@ -21,12 +23,16 @@ def describe_tables(warehouse: Path, keys: list[dg.AssetKey], snapshot_date: str
             "select schema_name, table_name, column_name, data_type from duckdb_columns() order by column_index"
         ).fetchall():
             columns.setdefault((schema, table), []).append((column, data_type))
+        tables = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
         described = {}
         for key in keys:
             relation = (key.path[0], key.path[-1])
             if len(key.path) != 2 or relation not in columns:
                 continue
-            described[key] = _describe(con, relation, columns[relation], snapshot_date)
+            if relation in tables:
+                described[key] = _describe(con, relation, columns[relation], snapshot_date)
+            else:  # a view: counting its rows would run it again (some walk the whole lineage)
+                described[key] = {"dagster/column_schema": _schema(columns[relation])}
         return described
     finally:
         con.close()
@@ -39,15 +45,17 @@ def _describe(con, relation: tuple[str, str], columns: list[tuple[str, str]], sn
     params = [snapshot_date] if dated else []
     metadata = {
         "dagster/row_count": con.execute(f"select count(*) from {name}{where}", params).fetchone()[0],
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name=column, type=data_type) for column, data_type in columns]
-        ),
+        "dagster/column_schema": _schema(columns),
     }
     if relation[0] == "marts":
         cursor = con.execute(f"select * from {name}{where} limit {PREVIEW_ROWS}", params)
         header = [d[0] for d in cursor.description]
         metadata["preview"] = dg.MetadataValue.md(markdown_table(header, cursor.fetchall()))
     return metadata
+
+
+def _schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=column, type=data_type) for column, data_type in columns])
 
 
 def markdown_table(header: list[str], rows: list[tuple]) -> str:
