@@ -68,8 +68,7 @@ def identity(request: SnapshotRequest, revision: hub.Revision | None = None) -> 
 def fetch(request: SnapshotRequest, workdir: Path, revision: hub.Revision | None = None) -> Fetched:
     """Produce the snapshot as a local hub-stats Parquet file."""
     if request.source == "sample":
-        path = workdir / "sample.parquet"
-        pq.write_table(sample.generate(request.sample_rows, request.snapshot_date), path)
+        path = sample.write_parquet(workdir / "sample.parquet", request.sample_rows, request.snapshot_date)
         return Fetched(path, {"source": "sample", "synthetic": True, "rows_requested": request.sample_rows})
     if request.source == "file":
         return Fetched(Path(request.file), {"source": "file", "file_name": Path(request.file).name})
