@@ -315,16 +315,25 @@ def report_command(args) -> int:
     return 0
 
 
-def _last_check_status(settings: Settings, snapshot_date: str):
-    """The checks of the last successful build of the snapshot, or None when none is recorded."""
+def _run_history(settings: Settings):
+    """The Dagster instance the builds record their runs in, or None before the first build."""
     if not (settings.dagster_home / "dagster.yaml").exists():
         return None
     import dagster as dg
 
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    return dg.DagsterInstance.get()
+
+
+def _last_check_status(settings: Settings, snapshot_date: str):
+    """The checks of the last successful build of the snapshot, or None when none is recorded."""
+    import dagster as dg
+
     from orchestration.defs.report.status import check_status
 
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    instance = dg.DagsterInstance.get()
+    instance = _run_history(settings)
+    if instance is None:
+        return None
     runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot", statuses=[dg.DagsterRunStatus.SUCCESS],
                                                    tags={"dagster/partition": snapshot_date}), limit=1)
     return check_status(instance, runs[0].run_id) if runs else None
@@ -383,14 +392,13 @@ def status_command(args) -> int:
 
 
 def _print_last_refresh(settings: Settings) -> None:
-    if not (settings.dagster_home / "dagster.yaml").exists():
-        return
     import dagster as dg
 
     from orchestration.defs.report.status import check_status
 
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    instance = dg.DagsterInstance.get()
+    instance = _run_history(settings)
+    if instance is None:
+        return
     runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot"), limit=1)
     if not runs:
         return

@@ -32,7 +32,7 @@ def dbt_project() -> DbtProject:
     digest = dbt_source_digest()
     stored = digest_path.read_text() if digest_path.exists() else None
     if stored != digest or not project.manifest_path.exists():
-        resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        resource = ObservatoryDbtCli(project_dir=project, dbt_executable=dbt_executable())
         # Parse with the profile builds use, so their partial parse starts from this one.
         settings = Settings.from_env()
         with environment({**settings.dbt_env(), "DUCKDB_PATH": str(active_candidate_path(settings.duckdb_path))}):
