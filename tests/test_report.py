@@ -85,6 +85,10 @@ def test_dagster_records_row_counts_columns_and_previews(real_build):
         assert [c.name for c in metadata["dagster/column_schema"].value.columns] == columns
         assert metadata["preview"].value.startswith("| snapshot_date | model_id |")
 
+        raw = instance.fetch_materializations(dg.AssetKey(["huggingface", "models"]), limit=1).records[0]
+        raw_columns = [c.name for c in raw.asset_materialization.metadata["dagster/column_schema"].value.columns]
+        assert {"id", "createdAt", "tags", "baseModels"} <= set(raw_columns)
+
         report = instance.fetch_materializations(dg.AssetKey(["reports", "snapshot_report"]), limit=1).records[0]
         report_metadata = report.asset_materialization.metadata
         assert report_metadata["path"].value.endswith(f"report-{REAL_SNAPSHOT}.html")

@@ -121,6 +121,7 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
             "sha256": manifest["sha256"],
             "bytes": manifest["bytes"],
             "path": dg.MetadataValue.path(str(stored.data_path)),
+            "dagster/column_schema": _column_schema(stored.data_path),
             "rows_repaired": sum(manifest.get("repaired", {}).values()),
         },
     )
@@ -133,3 +134,10 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
         asset_key=MANIFESTS_KEY,
         metadata={"manifest": dg.MetadataValue.json(manifest), "ingested_at": manifest["ingested_at"]},
     )
+
+
+def _column_schema(path: Path) -> dg.TableSchema:
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
