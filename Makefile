@@ -43,5 +43,5 @@ dev: install  ## the Dagster UI on http://localhost:3000
 	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
 
-clean:  ## remove built data (raw snapshots, warehouse, run history) and dbt artifacts
-	rm -rf $(DATA_DIR)/raw $(DATA_DIR)/warehouse $(DATA_DIR)/dagster_home dbt_project/target
+clean:  ## remove built data (raw snapshots, warehouse, run history, reports, exports, benchmark scratch) and dbt artifacts
+	rm -rf $(DATA_DIR)/raw $(DATA_DIR)/warehouse $(DATA_DIR)/dagster_home $(DATA_DIR)/reports $(DATA_DIR)/exports $(DATA_DIR)/benchmark dbt_project/target
