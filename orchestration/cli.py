@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from orchestration.lib.sql import literal
 from orchestration.settings import DEFAULT_SAMPLE_DATE, SOURCES, Settings
 
 MARTS = (
@@ -23,6 +24,13 @@ MARTS = (
     "fct_country_download_share", "fct_top_liked_country_share", "fct_derivative_share_by_base_country",
     "fct_ingest_quarantine",
 )
+
+
+def mart_slice(mart: str, snapshot_date: str) -> str:
+    """SQL for the rows of a mart that describe one snapshot (dim_organizations describes the newest)."""
+    if mart == "dim_organizations":
+        return f"select * from marts.{mart}"
+    return f"select * from marts.{mart} where snapshot_date = date {literal(snapshot_date)}"
 
 
 class UserError(Exception):
@@ -221,9 +229,7 @@ def print_summary(settings: Settings, snapshot_date: str) -> None:
         ).fetchone()
         counts = {}
         for mart in MARTS:
-            has_date = mart != "dim_organizations"
-            sql = f"select count(*) from marts.{mart}" + (" where snapshot_date = ?" if has_date else "")
-            counts[mart] = con.execute(sql, [snapshot_date] if has_date else []).fetchone()[0]
+            counts[mart] = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
     finally:
         con.close()
     source, revision, synthetic, rows = snapshot
@@ -348,22 +354,16 @@ def export_command(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         options = "format parquet, compression zstd" if args.format == "parquet" else "format csv, header true"
         for mart in MARTS:
-            dated = mart != "dim_organizations"
-            where = f" where snapshot_date = date '{snapshot_date}'" if dated else ""
             target = out / f"{mart}.{args.format}"
             staged = target.with_name(target.name + ".tmp")
-            con.execute(f"copy (select * from marts.{mart}{where}) to '{_sql_path(staged)}' ({options})")
+            con.execute(f"copy ({mart_slice(mart, snapshot_date)}) to {literal(staged)} ({options})")
             staged.replace(target)
-            rows = con.execute(f"select count(*) from marts.{mart}{where}").fetchone()[0]
+            rows = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
             print(f"  {target.name:<48} {rows:>10} rows")
     finally:
         con.close()
     print(f"Exported {len(MARTS)} marts of snapshot {snapshot_date} to {out}")
     return 0
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def status_command(args) -> int:

@@ -3,6 +3,7 @@
     python -m tests.browser REPORT.html SCREENSHOT.png    # also how docs/report.png is made
 """
 
+import contextlib
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -26,14 +27,23 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def inspect_report(report: Path, screenshot: Path, chart_ids, full_page: bool = False) -> PageResult:
-    """Load the page offline, collect console errors, count what each chart drew, take a screenshot."""
+@contextlib.contextmanager
+def open_page():
+    """A fresh page in headless Chromium, closed on exit."""
     from playwright.sync_api import sync_playwright
 
-    result = PageResult()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        try:
+            yield browser.new_page(viewport={"width": 1200, "height": 900})
+        finally:
+            browser.close()
+
+
+def inspect_report(report: Path, screenshot: Path, chart_ids, full_page: bool = False) -> PageResult:
+    """Load the page offline, collect console errors, count what each chart drew, take a screenshot."""
+    result = PageResult()
+    with open_page() as page:
         page.on("console", lambda m: m.type == "error" and result.console_errors.append(m.text))
         page.on("pageerror", lambda e: result.console_errors.append(str(e)))
         # Any network request means something was not inlined: record it and refuse it.
@@ -47,7 +57,6 @@ def inspect_report(report: Path, screenshot: Path, chart_ids, full_page: bool = 
             result.charts[chart_id] = page.locator(marks).count()
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=full_page)
-        browser.close()
     return result
 
 

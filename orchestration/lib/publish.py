@@ -33,7 +33,7 @@ def active_candidate_path(published: Path) -> Path:
     return published.parent / ".building" / "active" / published.name
 
 
-def point_active_candidate(published: Path, run_id: str) -> Path:
+def _point_active_candidate(published: Path, run_id: str) -> Path:
     """Point the fixed candidate path at this run's candidate; return the fixed path."""
     link = active_candidate_path(published).parent
     staged = link.with_name(f"active-{run_id}")
@@ -55,7 +55,10 @@ def _fingerprint(path: Path) -> dict | None:
 
 
 def start_candidate(published: Path, run_id: str) -> Path:
-    """Copy the published warehouse (if any) to this run's candidate, remembering what it was."""
+    """Copy the published warehouse (if any) to this run's candidate, remembering what it was.
+
+    Returns the path dbt should open: the fixed active path, pointed at this run's candidate.
+    """
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_candidates(published)
     candidate = candidate_path(published, run_id)
@@ -65,7 +68,7 @@ def start_candidate(published: Path, run_id: str) -> Path:
     else:
         candidate.unlink(missing_ok=True)
     _base_path(candidate).write_text(json.dumps(_fingerprint(published)))
-    return candidate
+    return _point_active_candidate(published, run_id)
 
 
 def readable_path(published: Path, run_id: str | None) -> Path:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lib.sql import literal
+
 # createdAt of every repo created before this instant; such a date is unknown, not 2022.
 CREATED_AT_FLOOR = "2022-03-02 23:29:04"
 
@@ -148,5 +150,4 @@ def normalized_select(parquet_path: Path, schema: pa.Schema) -> str:
             is_struct = pa.types.is_struct(schema.field(index).type)
             expression = f"cast(to_json({name}) as varchar)" if is_struct else f"cast({name} as varchar)"
         expressions.append(f"{expression} as {name}")
-    path_literal = str(parquet_path).replace("'", "''")
-    return "select\n  " + ",\n  ".join(expressions) + f"\nfrom read_parquet('{path_literal}')"
+    return "select\n  " + ",\n  ".join(expressions) + f"\nfrom read_parquet({literal(parquet_path)})"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.sql import literal
+
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
@@ -35,8 +37,7 @@ def connect_read_only(duckdb_path: Path, readable_dir: Path) -> duckdb.DuckDBPyC
         str(duckdb_path), read_only=True,
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
-    allowed = str(readable_dir.resolve()).replace("'", "''") + "/"
-    con.execute(f"set allowed_directories = ['{allowed}']")
+    con.execute(f"set allowed_directories = [{literal(str(readable_dir.resolve()) + '/')}]")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con

@@ -26,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.lib.sql import literal
+
 GENERATOR_VERSION = 2
 
 # (org, weight among lab releases, model family)
@@ -131,8 +133,7 @@ def write_parquet(path: Path, n_rows: int, snapshot_date: str, seed: int = 0, un
     try:
         con.execute("set TimeZone = 'UTC'")
         draws = _draws(n_rows, snapshot_date, seed, universe_date)  # noqa: F841 (read by DuckDB by name)
-        target = str(path).replace("'", "''")
-        con.execute(f"copy ({_compose_sql(seed)}) to '{target}' (format parquet, compression zstd)")
+        con.execute(f"copy ({_compose_sql(seed)}) to {literal(path)} (format parquet, compression zstd)")
     finally:
         con.close()
     return path

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.raw_schema import SchemaError, check_schema, normalized_select, read_schema
+from orchestration.lib.sql import literal
 
 MANIFEST_NAME = "_manifest.json"
 DATA_NAME = "models.parquet"
@@ -177,25 +178,25 @@ def _write_normalized(
         _check_rows(con, source_parquet)
         # A view, not a table: the heavy columns stream from the source to the target once.
         con.execute(f"create temp view classified as select *, case {reasons} end as quarantine_reason from snapshot")
-        target = str(data_path).replace("'", "''")
+        target = literal(data_path)
         con.execute(
             f"copy (select * exclude (quarantine_reason) replace ({repaired_counts}) from classified"
-            f" where quarantine_reason is null) to '{target}' (format parquet, compression zstd)"
+            f" where quarantine_reason is null) to {target} (format parquet, compression zstd)"
         )
         # The rest reads a few narrow columns only.
-        quarantine = str(quarantine_path).replace("'", "''")
+        quarantine = literal(quarantine_path)
         con.execute(
             f"copy (select left(id, {MAX_ID_LENGTH}) as id, quarantine_reason as reason, createdAt"
             f" from classified where quarantine_reason is not null order by id)"
-            f" to '{quarantine}' (format parquet, compression zstd)"
+            f" to {quarantine} (format parquet, compression zstd)"
         )
         quarantined = dict(con.execute(
-            f"select reason, count(*) from read_parquet('{quarantine}') group by 1"
+            f"select reason, count(*) from read_parquet({quarantine}) group by 1"
         ).fetchall())
         n_repaired = con.execute(
             f"select count(*) from classified where quarantine_reason is null and ({negative})"
         ).fetchone()[0]
-        rows = con.execute(f"select sum(num_rows) from parquet_file_metadata('{target}')").fetchone()[0]
+        rows = con.execute(f"select sum(num_rows) from parquet_file_metadata({target})").fetchone()[0]
         return int(rows), quarantined, ({"negative_counts_nulled": n_repaired} if n_repaired else {})
     finally:
         con.close()

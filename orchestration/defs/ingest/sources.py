@@ -8,6 +8,7 @@ an explicit replace.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +60,22 @@ def identity(request: SnapshotRequest, revision: hub.Revision | None = None) -> 
     if request.source == "sample":
         return {"source": "sample", "rows": request.sample_rows, "generator_version": sample.GENERATOR_VERSION}
     if request.source == "file":
-        return {"source": "file", "source_sha256": file_sha256(Path(request.file))}
+        return {"source": "file", "source_sha256": _input_sha256(Path(request.file))}
     if request.source == "hub_stats":
         return {"source": "hub_stats", "repo_id": request.repo_id, "revision": revision.sha}
     return None
+
+
+def _input_sha256(path: Path) -> str:
+    # The CLI asks before the run (is it already built?) and the ingest step asks again in the
+    # same process: hash a multi-GB input once. The key changes whenever the file does.
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(Path(path))
 
 
 def fetch(request: SnapshotRequest, workdir: Path, revision: hub.Revision | None = None) -> Fetched:

@@ -11,7 +11,7 @@ from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project, environment
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.lib.locks import exclusive
-from orchestration.lib.publish import candidate_path, point_active_candidate, publish, start_candidate
+from orchestration.lib.publish import candidate_path, publish, start_candidate
 from orchestration.settings import Settings
 
 
@@ -53,8 +53,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             args.append("--full-refresh")
         with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
             # dbt builds a private copy; the publish step swaps it in once the checks passed.
-            start_candidate(settings.duckdb_path, context.run.run_id)
-            candidate = point_active_candidate(settings.duckdb_path, context.run.run_id)
+            candidate = start_candidate(settings.duckdb_path, context.run.run_id)
             # dbt inherits this process's environment when it starts: hand it absolute paths.
             env = {
                 **settings.dbt_env(), "DUCKDB_PATH": str(candidate),
