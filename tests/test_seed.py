@@ -1,5 +1,5 @@
 """The org -> country seed checked on its own, without a build: keys, codes, evidence and the
-provider groups that SPEC section 3 names. Fast (reads two small files)."""
+provider groups the documented definitions name. Fast (reads two small files)."""
 
 import csv
 import re
@@ -25,8 +25,8 @@ SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
 VG VI VN VU WF WS YE YT ZA ZM ZW
 """.split())
 
-# SPEC section 3, "provider": the groups it names, exactly.
-SPEC_PROVIDER_GROUPS = {
+# The provider groups the definitions (README, dim_organizations docs) name, exactly.
+DOCUMENTED_PROVIDER_GROUPS = {
     "ByteDance": {"ByteDance", "ByteDance-Seed", "bytedance-research"},
     "Baidu": {"baidu", "PaddlePaddle"},
     "Alibaba Qwen": {"Qwen", "Wan-AI"},
@@ -88,13 +88,13 @@ def test_each_provider_has_one_country(seed):
     assert {provider: sorted(c) for provider, c in countries.items() if len(c) > 1} == {}
 
 
-def test_provider_groups_named_in_the_spec(seed):
+def test_documented_provider_groups(seed):
     orgs_of = defaultdict(set)
     tracked_of = defaultdict(set)
     for row in seed:
         orgs_of[row["provider"]].add(row["org"])
         tracked_of[row["provider"]].add(row["is_heatmap_tracked"])
-    for provider, orgs in SPEC_PROVIDER_GROUPS.items():
+    for provider, orgs in DOCUMENTED_PROVIDER_GROUPS.items():
         assert orgs_of[provider] == orgs, provider
         # A group releases as one: its orgs are all heatmap-tracked or none is (zai-org with THUDM).
         assert len(tracked_of[provider]) == 1, (provider, tracked_of[provider])
