@@ -501,9 +501,12 @@ def heatmap_matches_releases(con, snapshot_date: str) -> Outcome:
         """,
         params,
     ).fetchone()
-    if not tracked:
-        if sum(stray) == 0:
-            return not_applicable("no provider is heatmap-tracked in seeds/org_countries.csv", 0)
+    n_models = _one(con, "select count(*) from marts.dim_models where snapshot_date = ?", snapshot_date)[0]
+    if sum(stray) == 0 and (not tracked or n_models == 0):
+        return not_applicable(
+            f"the snapshot {snapshot_date} has no model" if tracked
+            else "no provider is heatmap-tracked in seeds/org_countries.csv", 0,
+        )
     untracked_days, outside_days, duplicated_days = stray
     wrong_total = [r for r in rows if r[2] != r[3]]
     gaps = [r for r in rows if r[1] != HEATMAP_DAYS]
