@@ -433,7 +433,6 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     from orchestration.defs import build_definitions
     from orchestration.defs.transform import project
     from orchestration.lib.publish import candidate_path
-    from orchestration.settings import Settings
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DUCKDB_PATH", raising=False)
@@ -478,7 +477,8 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
         def cli(self, args, **kwargs):
             invocation = super().cli(args, **kwargs)
             run_id = kwargs["context"].run.run_id
-            return CorruptingInvocation(invocation, candidate_path(Settings.from_env().duckdb_path, run_id))
+            # Inside dbt.cli the environment points DUCKDB_PATH at the candidate: name it from the published path.
+            return CorruptingInvocation(invocation, candidate_path(published, run_id))
 
     monkeypatch.setattr(project, "dbt_resource", lambda: CorruptingDbt(
         project_dir=project.dbt_project(), dbt_executable=project.dbt_executable()))
