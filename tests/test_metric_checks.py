@@ -259,6 +259,13 @@ BREAKAGES = {
         "0 provider-days differ; 1 tracked providers lack days of the window (Baidu: 363 of 364 days); "
         "0 rows for untracked providers, 0 outside the window, 0 provider-days repeated",
     ),
+    "a heatmap row for an untracked provider": (
+        "insert into marts.fct_release_heatmap values ('2026-06-05', 'alice', '2026-06-01', 0)",
+        "heatmap",
+        "0 of 14 tracked providers have a 364-day total that differs from their releases in dim_models; "
+        "0 provider-days differ; 0 tracked providers lack days of the window; 1 rows for untracked providers, "
+        "0 outside the window, 0 provider-days repeated",
+    ),
     "a derivative counted under the wrong relation": (
         "update marts.fct_base_model_derivatives set n_finetune = n_finetune - 1, n_quantized = n_quantized + 1"
         " where base_model_id = 'deepseek-ai/DeepSeek-V3'",
@@ -500,8 +507,8 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
         f"({reversed_group['week']} {reversed_group['metric']}: "
     )
     assert failure.description.endswith(
-        f"0 models of a week's top 10 by dim_models are missing; 0 ranked models are not in their week's "
-        f"top 10; 0 metric values differ from dim_models"
+        "0 models of a week's top 10 by dim_models are missing; 0 ranked models are not in their week's "
+        "top 10; 0 metric values differ from dim_models"
     )
     metadata = {key: value.value for key, value in failure.metadata.items()}
     assert metadata["value"] == out_of_order and metadata["threshold"] == 0

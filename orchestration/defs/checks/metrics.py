@@ -430,101 +430,77 @@ def release_counts_reconcile(con, snapshot_date: str) -> Outcome:
 
 
 def heatmap_matches_releases(con, snapshot_date: str) -> Outcome:
-    """Each heatmap-tracked provider (any of its orgs tracked in the seed) has a row for every day
-    of the 364 days snapshot_date - 363 .. snapshot_date and nothing else, and its releases per day
+    """Each heatmap-tracked provider (any of its orgs tracked in the seed) has one row for every day
+    of the 364 days snapshot_date - 363 .. snapshot_date and no other row, and its releases per day
     (hence over the window) equal its non-floor models created that day in dim_models."""
-    params = {"snapshot_date": snapshot_date}
-    tracked = [r[0] for r in _all(
-        con,
-        "select provider from reference.org_countries group by provider having bool_or(is_heatmap_tracked) order by 1",
-    )]
+    tracked = {r[0] for r in _all(
+        con, "select provider from reference.org_countries group by provider having bool_or(is_heatmap_tracked)"
+    )}
     rows = con.execute(
         _with_releases(
             f"""
-            , tracked as (
-                select provider from reference.org_countries group by provider having bool_or(is_heatmap_tracked)
+            , window_days as (
+                select cast(unnest(generate_series(
+                    cast($snapshot_date as date) - {HEATMAP_DAYS - 1}, cast($snapshot_date as date), interval 1 day
+                )) as date) as day
             ),
-            bounds as (
-                select cast($snapshot_date as date) - {HEATMAP_DAYS - 1} as first_day, cast($snapshot_date as date) as last_day
+            spine as (
+                select providers.provider, window_days.day
+                from (select unnest($tracked::varchar[]) as provider) as providers cross join window_days
             ),
             expected as (
-                select releases.provider, cast(releases.created_at as date) as day, count(*) as n
-                from releases, bounds
-                where releases.provider in (select provider from tracked)
-                    and cast(releases.created_at as date) between bounds.first_day and bounds.last_day
+                select provider, cast(created_at as date) as day, count(*) as n
+                from releases
                 group by all
             ),
             heatmap as (
-                select provider, day, count(*) as n_rows, sum(n_releases) as n,
-                       provider in (select provider from tracked) as is_tracked,
-                       day between (select first_day from bounds) and (select last_day from bounds) as in_window
+                select provider, day, count(*) as n_rows, sum(n_releases) as n
                 from marts.fct_release_heatmap
                 where snapshot_date = $snapshot_date
-                group by provider, day
-            ),
-            per_provider as (
-                select
-                    tracked.provider,
-                    (select count(*) from heatmap where heatmap.provider = tracked.provider and in_window) as days_present,
-                    (select coalesce(sum(n), 0) from heatmap where heatmap.provider = tracked.provider and in_window) as in_heatmap,
-                    (select coalesce(sum(n), 0) from expected where expected.provider = tracked.provider) as in_dim_models
-                from tracked
+                group by all
             )
-            select
-                provider, days_present, in_heatmap, in_dim_models,
-                (select count(*) from heatmap h
-                 left join expected e on e.provider = h.provider and e.day = h.day
-                 where h.provider = per_provider.provider and h.in_window and h.n is distinct from coalesce(e.n, 0))
-                + (select count(*) from expected e
-                   where e.provider = per_provider.provider
-                     and not exists (select 1 from heatmap h where h.provider = e.provider and h.day = e.day))
-                    as days_differing
-            from per_provider
-            order by provider
+            select coalesce(spine.provider, heatmap.provider), spine.day is not null,
+                   coalesce(heatmap.n_rows, 0), coalesce(heatmap.n, 0), coalesce(expected.n, 0)
+            from spine
+            full outer join heatmap on heatmap.provider = spine.provider and heatmap.day = spine.day
+            left join expected on expected.provider = spine.provider and expected.day = spine.day
             """
         ),
-        params,
+        {"snapshot_date": snapshot_date, "tracked": sorted(tracked)},
     ).fetchall()
-    stray = con.execute(
-        f"""
-        select count(*) filter (where not is_tracked), count(*) filter (where is_tracked and not in_window),
-               count(*) filter (where n_rows > 1)
-        from (
-            select provider, day, count(*) as n_rows,
-                   provider in (select provider from reference.org_countries group by provider
-                                having bool_or(is_heatmap_tracked)) as is_tracked,
-                   day between cast($snapshot_date as date) - {HEATMAP_DAYS - 1} and cast($snapshot_date as date) as in_window
-            from marts.fct_release_heatmap
-            where snapshot_date = $snapshot_date
-            group by provider, day
-        )
-        """,
-        params,
-    ).fetchone()
     n_models = _one(con, "select count(*) from marts.dim_models where snapshot_date = ?", snapshot_date)[0]
-    if sum(stray) == 0 and (not tracked or n_models == 0):
+    window = [r for r in rows if r[1]]
+    stray = [r for r in rows if not r[1]]
+    if not stray and (not tracked or n_models == 0):
         return not_applicable(
             f"the snapshot {snapshot_date} has no model" if tracked
             else "no provider is heatmap-tracked in seeds/org_countries.csv", 0,
         )
-    untracked_days, outside_days, duplicated_days = stray
-    wrong_total = [r for r in rows if r[2] != r[3]]
-    gaps = [r for r in rows if r[1] != HEATMAP_DAYS]
-    days_differing = sum(r[4] for r in rows)
-    problems = len(wrong_total) + len(gaps) + days_differing + sum(stray)
+    per_provider = {p: [0, 0, 0] for p in sorted(tracked)}  # days present, in the heatmap, in dim_models
+    for provider, _, n_rows, n, expected in window:
+        per_provider[provider][0] += 1 if n_rows else 0
+        per_provider[provider][1] += n
+        per_provider[provider][2] += expected
+    wrong_total = [(p, h, e) for p, (_, h, e) in per_provider.items() if h != e]
+    gaps = [(p, d) for p, (d, _, _) in per_provider.items() if d != HEATMAP_DAYS]
+    days_differing = sum(1 for r in window if r[2] and r[3] != r[4])
+    untracked_rows = sum(r[2] for r in stray if r[0] not in tracked)
+    outside_rows = sum(r[2] for r in stray if r[0] in tracked)
+    repeated_days = sum(1 for r in rows if r[2] > 1)
+    problems = len(wrong_total) + len(gaps) + days_differing + untracked_rows + outside_rows + repeated_days
     return Outcome(
         problems == 0, problems, 0,
         f"{len(wrong_total)} of {len(tracked)} tracked providers have a {HEATMAP_DAYS}-day total that differs "
         "from their releases in dim_models"
-        + _examples(wrong_total, lambda p, _d, h, e, _x: f"{p}: {h} in the heatmap, {e} releases")
+        + _examples(wrong_total, lambda p, h, e: f"{p}: {h} in the heatmap, {e} releases")
         + f"; {days_differing} provider-days differ"
         + f"; {len(gaps)} tracked providers lack days of the window"
-        + _examples(gaps, lambda p, d, *_: f"{p}: {d} of {HEATMAP_DAYS} days")
-        + f"; {untracked_days} rows for untracked providers, {outside_days} outside the window, "
-        f"{duplicated_days} provider-days repeated",
+        + _examples(gaps, lambda p, d: f"{p}: {d} of {HEATMAP_DAYS} days")
+        + f"; {untracked_rows} rows for untracked providers, {outside_rows} outside the window, "
+        f"{repeated_days} provider-days repeated",
         {"tracked_providers": len(tracked), "providers_with_wrong_total": len(wrong_total),
          "provider_days_differing": days_differing, "providers_missing_days": len(gaps),
-         "stray_rows": sum(stray)},
+         "stray_rows": untracked_rows + outside_rows + repeated_days},
     )
 
 
