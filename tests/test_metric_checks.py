@@ -508,7 +508,9 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     )
     assert failure.description.endswith(
         "0 models of a week's top 10 by dim_models are missing; 0 ranked models are not in their week's "
-        "top 10; 0 metric values differ from dim_models"
+        "top 10; 0 metric values differ from dim_models. The warehouse is not published until "
+        "marts.fct_weekly_new_model_rankings agrees: fix dbt_project/models/marts/fct_weekly_new_model_rankings.sql "
+        "or the data it reads, then build again"
     )
     metadata = {key: value.value for key, value in failure.metadata.items()}
     assert metadata["value"] == out_of_order and metadata["threshold"] == 0
