@@ -120,7 +120,7 @@ def test_the_rich_fixture_is_what_the_breakages_assume(rich_copy):
     with duckdb.connect(str(rich_copy), read_only=True) as con:
         crowded = con.execute(
             "select count(*) from marts.dim_models where snapshot_date = ?"
-            " and date_trunc('week', created_at) = date '2026-05-25'", [SNAPSHOT]
+            " and date_trunc('week', created_at) = cast(? as date)", [SNAPSHOT, CROWDED_WEEK]
         ).fetchone()[0]
         heatmap_releases = con.execute(
             "select provider, count(*) from marts.dim_models where snapshot_date = ? and not created_at_is_floor"
