@@ -2,6 +2,11 @@
 
 Each returns an Outcome: whether it passed, the measured value, the threshold it was held to,
 and a sentence a user can act on. The Dagster asset checks in assets.py wrap them.
+
+The expected values are recomputed from the columns of marts.dim_models (or staging and the
+lineage closure), never from a mart's own SQL: a check re-derives what the mart should hold in
+a few plain lines and compares. A check that does not apply to a snapshot (nothing to compare
+with, nothing to measure) passes with value None and says why; it never reports a made-up 0.
 """
 
 import datetime as dt
@@ -10,19 +15,59 @@ from dataclasses import dataclass, field
 import duckdb
 
 SHARE_TOLERANCE = 1e-9
+RANKED_METRICS = ("likes", "downloads_30d", "downloads_all_time", "trending_score")
+DOWNLOAD_COHORTS = ("all", "new_365d")
+TOP_LIKED_NS = (10, 50, 100)
+DERIVATIVE_RELATIONS = ("finetune", "adapter", "quantized", "merge")
+LIVE_SOURCES = ("hub_stats", "api")
+HEATMAP_DAYS = 364
+EXAMPLES = 3  # differences quoted in a message
 
 
 @dataclass(frozen=True)
 class Outcome:
     passed: bool
-    value: float
-    threshold: float
+    value: float | None
+    threshold: float | None
     message: str
     details: dict = field(default_factory=dict)
+
+    @property
+    def applies(self) -> bool:
+        return self.value is not None
+
+
+def not_applicable(reason: str, threshold: float | None = None, **details) -> Outcome:
+    """A check with nothing to measure on this snapshot: it passes, says why, reports no value."""
+    return Outcome(True, None, threshold, f"does not apply: {reason}", details)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, *params):
     return con.execute(sql, list(params)).fetchone()
+
+
+def _all(con: duckdb.DuckDBPyConnection, sql: str, *params) -> list[tuple]:
+    return con.execute(sql, list(params)).fetchall()
+
+
+def _examples(rows: list[tuple], render) -> str:
+    shown = "; ".join(render(*row) for row in rows[:EXAMPLES])
+    more = f"; and {len(rows) - EXAMPLES} more" if len(rows) > EXAMPLES else ""
+    return f" ({shown}{more})" if rows else ""
+
+
+# The non-floor models of the snapshot with a known creation time: the releases of SPEC section 3.
+RELEASES = """
+    select * from marts.dim_models
+    where snapshot_date = $snapshot_date and not created_at_is_floor and created_at is not null
+"""
+
+
+def _with_releases(sql: str) -> str:
+    return f"with releases as ({RELEASES}) {sql}"
+
+
+# --- fct_weekly_new_model_rankings -------------------------------------------------------------
 
 
 def rankings_are_dense(con, snapshot_date: str, top_n: int) -> Outcome:
@@ -41,6 +86,8 @@ def rankings_are_dense(con, snapshot_date: str, top_n: int) -> Outcome:
         """,
         top_n, snapshot_date,
     )
+    if groups == 0:
+        return not_applicable(f"no week/metric groups are ranked for {snapshot_date}", 0)
     outside_week = _one(
         con,
         """
@@ -55,8 +102,145 @@ def rankings_are_dense(con, snapshot_date: str, top_n: int) -> Outcome:
         problems == 0, problems, 0,
         f"{bad_groups} of {groups} week/metric groups have ranks that are not 1..k (k <= {top_n}); "
         f"{outside_week} ranked models were not created in their week",
-        {"groups": groups},
+        {"groups": groups, "groups_not_dense": bad_groups, "models_outside_week": outside_week},
     )
+
+
+def _expected_rankings_sql() -> str:
+    metric_cases = " ".join(f"when '{m}' then cast({m} as double)" for m in RANKED_METRICS)
+    metrics = ", ".join(f"('{m}')" for m in RANKED_METRICS)
+    return f"""
+        expected as (
+            select
+                cast(date_trunc('week', releases.created_at) as date) as week_start,
+                metrics.metric,
+                releases.model_id,
+                case metrics.metric {metric_cases} end as metric_value
+            from releases
+            cross join (values {metrics}) as metrics(metric)
+        ),
+        expected_top as (
+            select *, row_number() over (
+                partition by week_start, metric order by metric_value desc nulls last, model_id asc
+            ) as rank
+            from expected
+            qualify rank <= $top_n
+        )
+    """
+
+
+def rankings_follow_metric(con, snapshot_date: str, top_n: int) -> Outcome:
+    """Within each week and metric the ranks follow metric_value desc, model_id asc, and the
+    ranked models are exactly the week's top N recomputed from marts.dim_models."""
+    params = {"snapshot_date": snapshot_date, "top_n": top_n}
+    misordered = con.execute(
+        """
+        select week_start, metric, model_id, rank, expected_rank from (
+            select week_start, metric, model_id, rank, row_number() over (
+                partition by week_start, metric order by metric_value desc nulls last, model_id asc
+            ) as expected_rank
+            from marts.fct_weekly_new_model_rankings
+            where snapshot_date = $snapshot_date
+        )
+        where rank <> expected_rank
+        order by week_start, metric, expected_rank
+        """,
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    membership = con.execute(
+        _with_releases(
+            ", " + _expected_rankings_sql() + """
+            , ranked as (
+                select week_start, metric, model_id, metric_value
+                from marts.fct_weekly_new_model_rankings
+                where snapshot_date = $snapshot_date
+            )
+            select
+                coalesce(expected_top.week_start, ranked.week_start) as week_start,
+                coalesce(expected_top.metric, ranked.metric) as metric,
+                coalesce(expected_top.model_id, ranked.model_id) as model_id,
+                case when ranked.model_id is null then 'missing'
+                     when expected_top.model_id is null then 'not in the top'
+                     else 'wrong value' end as problem,
+                expected_top.metric_value as expected_value,
+                ranked.metric_value as ranked_value
+            from expected_top
+            full outer join ranked
+                on ranked.week_start = expected_top.week_start
+                and ranked.metric = expected_top.metric
+                and ranked.model_id = expected_top.model_id
+            where ranked.model_id is null or expected_top.model_id is null
+                or ranked.metric_value is distinct from expected_top.metric_value
+            order by 1, 2, 3
+            """
+        ),
+        params,
+    ).fetchall()
+    n_ranked = _one(
+        con, "select count(*) from marts.fct_weekly_new_model_rankings where snapshot_date = ?", snapshot_date
+    )[0]
+    n_releases = con.execute(_with_releases("select count(*) from releases"), {"snapshot_date": snapshot_date}).fetchone()[0]
+    if n_ranked == 0 and n_releases == 0:
+        return not_applicable(f"the snapshot {snapshot_date} has no release to rank", 0)
+    missing = [r for r in membership if r[3] == "missing"]
+    extra = [r for r in membership if r[3] == "not in the top"]
+    wrong = [r for r in membership if r[3] == "wrong value"]
+    problems = len(misordered) + len(membership)
+    return Outcome(
+        problems == 0, problems, 0,
+        f"{len(misordered)} of {n_ranked} ranked rows are out of order (metric_value desc, model_id asc)"
+        + _examples(misordered, lambda w, m, model, r, e: f"{w} {m}: {model} ranked {r}, should be {e}")
+        + f"; {len(missing)} models of a week's top {top_n} by dim_models are missing"
+        + _examples(missing, lambda w, m, model, *_: f"{w} {m}: {model}")
+        + f"; {len(extra)} ranked models are not in their week's top {top_n}"
+        + _examples(extra, lambda w, m, model, *_: f"{w} {m}: {model}")
+        + f"; {len(wrong)} metric values differ from dim_models"
+        + _examples(wrong, lambda w, m, model, _p, e, v: f"{w} {m}: {model} {v} instead of {e}"),
+        {"ranked_rows": n_ranked, "out_of_order": len(misordered), "missing_from_top": len(missing),
+         "not_in_top": len(extra), "wrong_metric_value": len(wrong)},
+    )
+
+
+def ranked_weeks_present(con, snapshot_date: str) -> Outcome:
+    """Every week with a release is ranked by every metric, and no other week is."""
+    metrics = ", ".join(f"('{m}')" for m in RANKED_METRICS)
+    rows = con.execute(
+        _with_releases(
+            f"""
+            , expected as (
+                select distinct cast(date_trunc('week', created_at) as date) as week_start, metrics.metric
+                from releases cross join (values {metrics}) as metrics(metric)
+            ),
+            ranked as (
+                select distinct week_start, metric
+                from marts.fct_weekly_new_model_rankings
+                where snapshot_date = $snapshot_date
+            )
+            select coalesce(expected.week_start, ranked.week_start), coalesce(expected.metric, ranked.metric),
+                   expected.week_start is not null, ranked.week_start is not null
+            from expected full outer join ranked
+                on ranked.week_start = expected.week_start and ranked.metric = expected.metric
+            order by 1, 2
+            """
+        ),
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    if not rows:
+        return not_applicable(f"the snapshot {snapshot_date} has no release, so no week to rank", 0)
+    expected = sum(1 for r in rows if r[2])
+    missing = [r for r in rows if r[2] and not r[3]]
+    extra = [r for r in rows if r[3] and not r[2]]
+    return Outcome(
+        not missing and not extra, len(missing) + len(extra), 0,
+        f"{len(missing)} of {expected} week/metric groups with a release are not ranked"
+        + _examples(missing, lambda w, m, *_: f"{w} {m}")
+        + f"; {len(extra)} ranked week/metric groups have no release in dim_models"
+        + _examples(extra, lambda w, m, *_: f"{w} {m}"),
+        {"expected_groups": expected, "missing_groups": len(missing), "unexpected_groups": len(extra)},
+    )
+
+
+# --- share marts ---------------------------------------------------------------------------------
 
 
 def shares_sum_to_one(con, snapshot_date: str, table: str, group_by: str) -> Outcome:
@@ -74,33 +258,338 @@ def shares_sum_to_one(con, snapshot_date: str, table: str, group_by: str) -> Out
         """,
         snapshot_date,
     )
-    passed = (out_of_range or 0) == 0 and worst <= SHARE_TOLERANCE and groups > 0
+    if groups == 0:
+        # Whether a group is missing is the job of the groups-present checks.
+        return not_applicable(f"{table} has no group with a share for {snapshot_date}", SHARE_TOLERANCE)
+    passed = (out_of_range or 0) == 0 and worst <= SHARE_TOLERANCE
     return Outcome(
         passed, worst, SHARE_TOLERANCE,
         f"{table}: {groups} groups by {group_by}; largest |sum of shares - 1| = {worst:.3g}; "
         f"{out_of_range or 0} shares outside [0, 1]",
-        {"groups": groups},
+        {"groups": groups, "shares_out_of_range": int(out_of_range or 0)},
     )
+
+
+def download_cohorts_present(con, snapshot_date: str) -> Outcome:
+    """Cohort 'all' (any model) and 'new_365d' (a release created in the 365 days up to the
+    snapshot) are present, no other cohort is, and each holds the 30-day downloads of its models."""
+    rows = con.execute(
+        """
+        with models as (
+            select * from marts.dim_models where snapshot_date = $snapshot_date
+        ),
+        expected as (
+            select 'all' as cohort, count(*) as n_models, coalesce(sum(downloads_30d), 0) as downloads
+            from models
+            union all
+            select 'new_365d', count(*), coalesce(sum(downloads_30d), 0)
+            from models
+            where not created_at_is_floor and created_at is not null
+                and cast(created_at as date) between cast($snapshot_date as date) - 364 and cast($snapshot_date as date)
+        ),
+        mart as (
+            select cohort, sum(downloads_30d) as downloads
+            from marts.fct_country_download_share
+            where snapshot_date = $snapshot_date
+            group by cohort
+        )
+        select coalesce(expected.cohort, mart.cohort), coalesce(expected.n_models, 0),
+               expected.downloads, mart.downloads, mart.cohort is not null
+        from expected full outer join mart on mart.cohort = expected.cohort
+        order by 1
+        """,
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    required = [r for r in rows if r[1] > 0]
+    if not required and not any(r[4] for r in rows):
+        return not_applicable(f"the snapshot {snapshot_date} has no model", 0)
+    missing = [r for r in required if not r[4]]
+    unexpected = [r for r in rows if r[4] and r[1] == 0]
+    wrong_total = [r for r in rows if r[1] > 0 and r[4] and r[2] != r[3]]
+    problems = len(missing) + len(unexpected) + len(wrong_total)
+    return Outcome(
+        problems == 0, problems, 0,
+        f"{len(missing)} of {len(required)} cohorts with models are missing"
+        + _examples(missing, lambda c, n, *_: f"{c}: {n} models")
+        + f"; {len(unexpected)} cohorts have no model in dim_models"
+        + _examples(unexpected, lambda c, *_: c)
+        + f"; {len(wrong_total)} cohorts' 30-day downloads differ from dim_models"
+        + _examples(wrong_total, lambda c, _n, e, v, _p: f"{c}: {v} instead of {e}"),
+        {"required_cohorts": len(required), "missing_cohorts": len(missing),
+         "unexpected_cohorts": len(unexpected), "cohorts_with_wrong_downloads": len(wrong_total)},
+    )
+
+
+def top_liked_groups_present(con, snapshot_date: str) -> Outcome:
+    """Each top_n in (10, 50, 100) is present when the snapshot has at least top_n models with a
+    like count (likes not null), and any top_n present counts the label countries of the snapshot's
+    top_n models by likes desc, model_id asc (nulls last), recomputed from dim_models."""
+    cutoffs = ", ".join(f"({n})" for n in TOP_LIKED_NS)
+    with_likes = _one(
+        con, "select count(likes) from marts.dim_models where snapshot_date = ?", snapshot_date
+    )[0]
+    rows = con.execute(
+        f"""
+        with ranked as (
+            select coalesce(label_country, 'unknown') as country,
+                   row_number() over (order by likes desc nulls last, model_id asc) as like_rank
+            from marts.dim_models
+            where snapshot_date = $snapshot_date
+        ),
+        expected as (
+            select cutoffs.top_n, ranked.country, count(*) as n_models
+            from ranked inner join (values {cutoffs}) as cutoffs(top_n) on ranked.like_rank <= cutoffs.top_n
+            group by all
+        ),
+        mart as (
+            select top_n, country, n_models
+            from marts.fct_top_liked_country_share
+            where snapshot_date = $snapshot_date
+        )
+        select coalesce(expected.top_n, mart.top_n), coalesce(expected.country, mart.country),
+               expected.n_models, mart.n_models
+        from expected full outer join mart on mart.top_n = expected.top_n and mart.country = expected.country
+        order by 1, 2
+        """,
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    present = {r[0] for r in rows if r[3] is not None}
+    required = [n for n in TOP_LIKED_NS if with_likes >= n]
+    if not required and not present:
+        return not_applicable(f"the snapshot {snapshot_date} has fewer than {TOP_LIKED_NS[0]} models with likes "
+                              "and no top-N group", 0, models_with_likes=with_likes)
+    missing = [n for n in required if n not in present]
+    unknown = sorted(n for n in present if n not in TOP_LIKED_NS)
+    # Counts are compared within the groups present; a missing group is reported once above.
+    wrong = [r for r in rows if r[0] in present and r[2] != r[3]]
+    problems = len(missing) + len(unknown) + len(wrong)
+    return Outcome(
+        problems == 0, problems, 0,
+        f"{len(missing)} of {len(required)} required top_n groups are missing "
+        f"(the snapshot has {with_likes} models with likes){' (top_n ' + ', '.join(map(str, missing)) + ')' if missing else ''}"
+        f"; {len(unknown)} unexpected top_n values{' (' + ', '.join(map(str, unknown)) + ')' if unknown else ''}"
+        f"; {len(wrong)} top_n/country counts differ from dim_models"
+        + _examples(wrong, lambda n, c, e, v: f"top {n} {c}: {v or 0} instead of {e or 0}"),
+        {"models_with_likes": with_likes, "required_groups": len(required), "missing_groups": len(missing),
+         "counts_differing": len(wrong)},
+    )
+
+
+# --- fct_org_release_growth ----------------------------------------------------------------------
 
 
 def release_counts_reconcile(con, snapshot_date: str) -> Outcome:
-    """The releases in fct_org_release_growth add up to the non-floor models in staging."""
-    in_mart, in_staging = _one(
-        con,
+    """Releases per (provider, year) in fct_org_release_growth equal the non-floor models per
+    provider and creation year in dim_models, and their total equals staging's."""
+    params = {"snapshot_date": snapshot_date}
+    rows = con.execute(
+        _with_releases(
+            """
+            , expected as (
+                select provider, cast(extract(year from created_at) as integer) as year, count(*) as n
+                from releases group by all
+            ),
+            mart as (
+                select provider, year, n_releases as n
+                from marts.fct_org_release_growth
+                where snapshot_date = $snapshot_date and n_releases <> 0
+            )
+            select coalesce(expected.provider, mart.provider), coalesce(expected.year, mart.year),
+                   coalesce(mart.n, 0), coalesce(expected.n, 0)
+            from expected full outer join mart on mart.provider = expected.provider and mart.year = expected.year
+            where coalesce(mart.n, 0) <> coalesce(expected.n, 0)
+            order by 1, 2
+            """
+        ),
+        params,
+    ).fetchall()
+    in_mart, in_staging, groups = con.execute(
         """
         select
-            (select coalesce(sum(n_releases), 0) from marts.fct_org_release_growth where snapshot_date = ?),
+            (select coalesce(sum(n_releases), 0) from marts.fct_org_release_growth where snapshot_date = $snapshot_date),
             (select count(*) from staging.stg_huggingface__models
-             where snapshot_date = ? and not created_at_is_floor and created_at is not null)
+             where snapshot_date = $snapshot_date and not created_at_is_floor and created_at is not null),
+            (select count(distinct (provider, extract(year from created_at))) from marts.dim_models
+             where snapshot_date = $snapshot_date and not created_at_is_floor and created_at is not null)
         """,
-        snapshot_date, snapshot_date,
-    )
+        params,
+    ).fetchone()
+    if in_mart == 0 and in_staging == 0:
+        return not_applicable(f"the snapshot {snapshot_date} has no release", 0)
     gap = abs(in_mart - in_staging)
     return Outcome(
-        gap == 0, gap, 0,
-        f"fct_org_release_growth counts {in_mart} releases, staging has {in_staging} non-floor models",
-        {"releases_in_mart": in_mart, "releases_in_staging": in_staging},
+        not rows and gap == 0, len(rows) + (1 if gap else 0), 0,
+        f"{len(rows)} provider-years differ from dim_models (of {groups} with a release)"
+        + _examples(rows, lambda p, y, m, e: f"{p} {y}: {m} in the mart, {e} in dim_models")
+        + f"; fct_org_release_growth counts {in_mart} releases, staging has {in_staging} non-floor models",
+        {"provider_years_differing": len(rows), "releases_in_mart": in_mart, "releases_in_staging": in_staging},
     )
+
+
+# --- fct_release_heatmap -------------------------------------------------------------------------
+
+
+def heatmap_matches_releases(con, snapshot_date: str) -> Outcome:
+    """Each heatmap-tracked provider (any of its orgs tracked in the seed) has one row for every day
+    of the 364 days snapshot_date - 363 .. snapshot_date and no other row, and its releases per day
+    (hence over the window) equal its non-floor models created that day in dim_models."""
+    tracked = {r[0] for r in _all(
+        con, "select provider from reference.org_countries group by provider having bool_or(is_heatmap_tracked)"
+    )}
+    rows = con.execute(
+        _with_releases(
+            f"""
+            , window_days as (
+                select cast(unnest(generate_series(
+                    cast($snapshot_date as date) - {HEATMAP_DAYS - 1}, cast($snapshot_date as date), interval 1 day
+                )) as date) as day
+            ),
+            spine as (
+                select providers.provider, window_days.day
+                from (select unnest($tracked::varchar[]) as provider) as providers cross join window_days
+            ),
+            expected as (
+                select provider, cast(created_at as date) as day, count(*) as n
+                from releases
+                group by all
+            ),
+            heatmap as (
+                select provider, day, count(*) as n_rows, sum(n_releases) as n
+                from marts.fct_release_heatmap
+                where snapshot_date = $snapshot_date
+                group by all
+            )
+            select coalesce(spine.provider, heatmap.provider), spine.day is not null,
+                   coalesce(heatmap.n_rows, 0), coalesce(heatmap.n, 0), coalesce(expected.n, 0)
+            from spine
+            full outer join heatmap on heatmap.provider = spine.provider and heatmap.day = spine.day
+            left join expected on expected.provider = spine.provider and expected.day = spine.day
+            """
+        ),
+        {"snapshot_date": snapshot_date, "tracked": sorted(tracked)},
+    ).fetchall()
+    n_models = _one(con, "select count(*) from marts.dim_models where snapshot_date = ?", snapshot_date)[0]
+    window = [r for r in rows if r[1]]
+    stray = [r for r in rows if not r[1]]
+    if not stray and (not tracked or n_models == 0):
+        return not_applicable(
+            f"the snapshot {snapshot_date} has no model" if tracked
+            else "no provider is heatmap-tracked in seeds/org_countries.csv", 0,
+        )
+    per_provider = {p: [0, 0, 0] for p in sorted(tracked)}  # days present, in the heatmap, in dim_models
+    for provider, _, n_rows, n, expected in window:
+        per_provider[provider][0] += 1 if n_rows else 0
+        per_provider[provider][1] += n
+        per_provider[provider][2] += expected
+    wrong_total = [(p, h, e) for p, (_, h, e) in per_provider.items() if h != e]
+    gaps = [(p, d) for p, (d, _, _) in per_provider.items() if d != HEATMAP_DAYS]
+    days_differing = sum(1 for r in window if r[2] and r[3] != r[4])
+    untracked_rows = sum(r[2] for r in stray if r[0] not in tracked)
+    outside_rows = sum(r[2] for r in stray if r[0] in tracked)
+    repeated_days = sum(1 for r in rows if r[2] > 1)
+    problems = len(wrong_total) + len(gaps) + days_differing + untracked_rows + outside_rows + repeated_days
+    return Outcome(
+        problems == 0, problems, 0,
+        f"{len(wrong_total)} of {len(tracked)} tracked providers have a {HEATMAP_DAYS}-day total that differs "
+        "from their releases in dim_models"
+        + _examples(wrong_total, lambda p, h, e: f"{p}: {h} in the heatmap, {e} releases")
+        + f"; {days_differing} provider-days differ"
+        + f"; {len(gaps)} tracked providers lack days of the window"
+        + _examples(gaps, lambda p, d: f"{p}: {d} of {HEATMAP_DAYS} days")
+        + f"; {untracked_rows} rows for untracked providers, {outside_rows} outside the window, "
+        f"{repeated_days} provider-days repeated",
+        {"tracked_providers": len(tracked), "providers_with_wrong_total": len(wrong_total),
+         "provider_days_differing": days_differing, "providers_missing_days": len(gaps),
+         "stray_rows": untracked_rows + outside_rows + repeated_days},
+    )
+
+
+# --- derivative marts ----------------------------------------------------------------------------
+
+
+def derivative_counts_match_lineage(con, snapshot_date: str) -> Outcome:
+    """n_direct and n_<relation> per base model equal the direct edges (fct_model_lineage depth 1)
+    into it, by relation; every base model with an edge has a row and no other has one."""
+    columns = ("n_direct",) + tuple(f"n_{r}" for r in DERIVATIVE_RELATIONS)
+    counts = ", ".join(["count(*) as n_direct"] + [f"count(*) filter (where relation = '{r}') as n_{r}"
+                                                  for r in DERIVATIVE_RELATIONS])
+    differs = " or ".join(f"edges.{c} is distinct from mart.{c}" for c in columns)
+    shown = ", ".join(f"coalesce(mart.{c}, 0), coalesce(edges.{c}, 0)" for c in columns)
+    rows = con.execute(
+        f"""
+        with edges as (
+            select ancestor_model_id as base_model_id, {counts}
+            from marts.fct_model_lineage
+            where snapshot_date = $snapshot_date and depth = 1
+            group by ancestor_model_id
+        ),
+        mart as (
+            select base_model_id, {", ".join(columns)}
+            from marts.fct_base_model_derivatives
+            where snapshot_date = $snapshot_date
+        )
+        select coalesce(edges.base_model_id, mart.base_model_id), {shown}
+        from edges full outer join mart on mart.base_model_id = edges.base_model_id
+        where {differs}
+        order by 1
+        """,
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    n_bases = _one(
+        con,
+        "select count(distinct ancestor_model_id) from marts.fct_model_lineage where snapshot_date = ? and depth = 1",
+        snapshot_date,
+    )[0]
+    if n_bases == 0 and not rows:
+        return not_applicable(f"the snapshot {snapshot_date} has no lineage edge", 0)
+
+    def render(base, *pairs):
+        diffs = [f"{c} {pairs[2 * i]} instead of {pairs[2 * i + 1]}" for i, c in enumerate(columns)
+                 if pairs[2 * i] != pairs[2 * i + 1]]
+        return f"{base}: {', '.join(diffs)}"
+
+    return Outcome(
+        not rows, len(rows), 0,
+        f"{len(rows)} of {n_bases} base models have derivative counts that differ from their direct lineage edges"
+        + _examples(rows, render),
+        {"base_models": n_bases, "base_models_differing": len(rows)},
+    )
+
+
+def monthly_derivatives_reconcile(con, snapshot_date: str) -> Outcome:
+    """n_new_derivatives per month (over all base countries) equals the models with a parent,
+    non-floor, created that month in dim_models."""
+    rows = con.execute(
+        _with_releases(
+            """
+            , expected as (
+                select cast(date_trunc('month', created_at) as date) as month, count(*) as n
+                from releases where parent_model_id is not null group by all
+            ),
+            mart as (
+                select month, sum(n_new_derivatives) as n
+                from marts.fct_derivative_share_by_base_country
+                where snapshot_date = $snapshot_date group by month
+            )
+            select coalesce(expected.month, mart.month), coalesce(mart.n, 0), coalesce(expected.n, 0)
+            from expected full outer join mart on mart.month = expected.month
+            order by 1
+            """
+        ),
+        {"snapshot_date": snapshot_date},
+    ).fetchall()
+    if not rows:
+        return not_applicable(f"the snapshot {snapshot_date} has no derivative with a known creation date", 0)
+    wrong = [r for r in rows if r[1] != r[2]]
+    return Outcome(
+        not wrong, len(wrong), 0,
+        f"{len(wrong)} of {len(rows)} months have a number of new derivatives that differs from dim_models"
+        + _examples(wrong, lambda m, v, e: f"{m:%Y-%m}: {v} in the mart, {e} in dim_models"),
+        {"months": len(rows), "months_differing": len(wrong)},
+    )
+
+
+# --- fct_model_lineage ---------------------------------------------------------------------------
 
 
 def lineage_is_sound(con, snapshot_date: str) -> Outcome:
@@ -128,6 +617,9 @@ def lineage_is_sound(con, snapshot_date: str) -> Outcome:
     )
 
 
+# --- warnings ------------------------------------------------------------------------------------
+
+
 def label_coverage(con, snapshot_date: str, minimum: float) -> Outcome:
     """Share of new models' 30-day downloads whose label country is known."""
     known, total = _one(
@@ -139,7 +631,9 @@ def label_coverage(con, snapshot_date: str, minimum: float) -> Outcome:
         """,
         snapshot_date,
     )
-    coverage = known / total if total else 0.0
+    if total == 0:
+        return not_applicable(f"new models of {snapshot_date} have no 30-day downloads to label", minimum)
+    coverage = known / total
     hint = "" if coverage >= minimum else "; map more orgs in seeds/org_countries.csv to raise it"
     return Outcome(
         coverage >= minimum, round(coverage, 6), minimum,
@@ -148,24 +642,55 @@ def label_coverage(con, snapshot_date: str, minimum: float) -> Outcome:
     )
 
 
-def volume_drift(rows: int, previous_rows: int | None, band: float) -> Outcome:
-    """Rows of this snapshot against the previous stored one, within +-band."""
-    if previous_rows is None:
-        return Outcome(True, 0.0, band, f"first stored snapshot ({rows} rows): nothing to compare with")
+def _kind(manifest: dict) -> tuple[str | None, bool]:
+    return manifest.get("source"), bool(manifest.get("synthetic"))
+
+
+def _describe_kind(manifest: dict) -> str:
+    source, synthetic = _kind(manifest)
+    return f"source {source}{' (synthetic)' if synthetic else ''}"
+
+
+def volume_drift(current: dict, stored: list[dict], band: float) -> Outcome:
+    """Rows of this snapshot against the previous stored snapshot of the same source and the same
+    synthetic-ness (manifests): a sample after a file, or a file after the API, is no drift."""
+    date = current["snapshot_date"]
+    earlier = [m for m in stored if m["snapshot_date"] < date and _kind(m) == _kind(current)]
+    if not earlier:
+        return not_applicable(
+            f"no stored snapshot before {date} from {_describe_kind(current)} to compare its "
+            f"{current['rows']} rows with", band,
+        )
+    previous = max(earlier, key=lambda m: m["snapshot_date"])
+    rows, previous_rows = current["rows"], previous["rows"]
     change = rows / previous_rows - 1 if previous_rows else float("inf")
+    hint = "" if abs(change) <= band else "; check the ingest of this snapshot before relying on its trends"
     return Outcome(
         abs(change) <= band, round(change, 6), band,
-        f"{rows} rows against {previous_rows} in the previous snapshot: {change:+.1%} (band +-{band:.0%})",
+        f"{rows} rows against {previous_rows} on {previous['snapshot_date']} ({_describe_kind(current)}): "
+        f"{change:+.1%} (band +-{band:.0%}){hint}",
+        {"rows": rows, "previous_rows": previous_rows, "previous_snapshot_date": previous["snapshot_date"]},
     )
 
 
-def freshness(snapshot_date: str, source: str, max_age_days: int, today: dt.date | None = None) -> Outcome:
-    """A live source's snapshot is at most max_age_days old; fixed inputs are exempt."""
-    if source not in ("hub_stats", "api"):
-        return Outcome(True, 0, max_age_days, f"source {source} is a fixed snapshot: freshness does not apply")
+def freshness(current: dict, stored: list[dict], max_age_days: int, today: dt.date | None = None) -> Outcome:
+    """The newest stored snapshot of a live source (hub_stats, api) is at most max_age_days old.
+
+    Fixed inputs (sample, file) and historic snapshots (a live one with a newer live one stored,
+    built on purpose) are not applicable.
+    """
+    date, source = current["snapshot_date"], current.get("source")
+    if source not in LIVE_SOURCES:
+        return not_applicable(f"source {source} is a fixed input, not a live one", max_age_days)
+    newest = max(m["snapshot_date"] for m in [current, *stored] if m.get("source") in LIVE_SOURCES)
+    if newest > date:
+        return not_applicable(
+            f"snapshot {date} is historic: the newest stored live snapshot is {newest}", max_age_days,
+        )
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    age = (today - dt.date.fromisoformat(snapshot_date)).days
+    age = (today - dt.date.fromisoformat(date)).days
+    hint = "" if age <= max_age_days else "; refresh it (observatory build) or check the daily schedule"
     return Outcome(
         age <= max_age_days, age, max_age_days,
-        f"snapshot {snapshot_date} is {age} days old (limit {max_age_days})",
+        f"snapshot {date} ({source}) is {age} days old (limit {max_age_days}){hint}",
     )
