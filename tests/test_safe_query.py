@@ -73,8 +73,10 @@ def test_path_traversal_out_of_the_raw_folder_is_refused(built, con):
 def test_settings_cannot_be_changed_from_inside_a_select(con):
     import duckdb
 
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(QueryRefused, match=r"query\(\) is not allowed"):
         run_query(con, "select * from query('set enable_external_access = true')")
+    with pytest.raises(duckdb.Error):  # and DuckDB itself refuses it: the configuration is locked
+        con.execute("set enable_external_access = true")
     assert run_query(con, "select current_setting('enable_external_access')").rows == [(False,)]
 
 
