@@ -32,6 +32,7 @@ class FakeHub:
         self.faults: list[tuple[str, tuple]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True  # a stalled answer never holds up the shutdown
+        self._server.handle_error = lambda request, address: None  # the client gave up on a stalled answer
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -103,9 +104,8 @@ class FakeHub:
                     return self._json({"error": "injected"}, send_body, fault[2] if len(fault) > 2 else None,
                                       status=fault[1])
                 if fault and fault[0] == "echo":
-                    echoed = self.headers.get("Authorization", "")
-                    return self._json({"error": f"request rejected (Authorization: {echoed})"}, send_body,
-                                      status=fault[1])
+                    echoed = f"request rejected (Authorization: {self.headers.get('Authorization', '')})"
+                    return self._json({"error": echoed}, send_body, {"X-Error-Message": echoed}, status=fault[1])
                 if fault and fault[0] == "stall":  # answer too late: the client times out
                     time.sleep(fault[1])
                 if fault and fault[0] == "reset":

@@ -156,8 +156,12 @@ def with_retries(operation: Callable, what: str, attempts: int = 4, max_delay: f
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, HfHubHTTPError) else f"{type(exc).__name__}: {text}"
+    """One line: the HTTP status and the server's message, or the exception's type and text."""
+    response = getattr(exc, "response", None)
+    if isinstance(exc, HfHubHTTPError) and response is not None:
+        detail = " ".join((exc.server_message or "").split())
+        return f"{response.status_code} {response.reason_phrase}" + (f": {detail}" if detail else "")
+    return f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no detail'}"
 
 
 def redact(text: str) -> str:
@@ -165,6 +169,31 @@ def redact(text: str) -> str:
     for token in _tokens():
         text = text.replace(token, REDACTED)
     return _TOKEN_RE.sub("hf_" + REDACTED, text)
+
+
+def _install_log_redaction() -> None:
+    """Redact the token from every log record of the process, whichever library writes it (httpcore
+    logs response headers at DEBUG level, and a server may echo the token in one)."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacts_hub_token", False):
+        return
+
+    def redacting_factory(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report
+            return record
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return record
+
+    redacting_factory.redacts_hub_token = True
+    logging.setLogRecordFactory(redacting_factory)
+
+
+_install_log_redaction()
 
 
 def _tokens() -> set[str]:
