@@ -252,6 +252,7 @@ def query_command(args) -> int:
     import pandas as pd
 
     from orchestration.lib.safe_query import QueryRefused, check_limits, connect_read_only, run_query
+    from orchestration.lib.sandbox import deny_file_writes
 
     try:
         check_limits(args.max_rows, args.timeout, args.memory_limit, args.threads)
@@ -260,6 +261,9 @@ def query_command(args) -> int:
     settings = Settings.from_env()
     if not settings.duckdb_path.exists():
         raise UserError(f"no warehouse at {settings.duckdb_path}; build it first: observatory build")
+    # DuckDB may write where it may read (the raw folder): the kernel refuses every file write from
+    # here on, where it can (Landlock); the statement checks in run_query hold either way.
+    deny_file_writes()
     try:
         con = connect_read_only(settings.duckdb_path, settings.data_dir / "raw", args.memory_limit, args.threads)
     except duckdb.IOException as exc:

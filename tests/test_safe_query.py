@@ -217,3 +217,40 @@ def test_query_bounds_must_be_real_bounds(built, args, error):
 def test_run_query_refuses_unbounded_limits(con, kwargs):
     with pytest.raises(QueryRefused):
         run_query(con, "select 1", **kwargs)
+
+
+# Run in a separate process: the statement checks are switched off there, so only the kernel stands
+# between the query and the raw folder, which DuckDB's allowed_directories leaves writable.
+_WITHOUT_STATEMENT_CHECKS = """
+import sys
+from orchestration import cli
+from orchestration.lib import safe_query
+safe_query.check_read_only = lambda sql: sql
+safe_query.plan_writes = lambda con, sql: []
+sys.exit(cli.main(["query", sys.argv[1]]))
+"""
+
+
+def test_the_query_process_cannot_write_files_even_as_root(built):
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.lib.sandbox import landlock_abi
+    from tests.conftest import PROJECT_ROOT
+
+    if landlock_abi() < 1:
+        pytest.skip("this kernel has no Landlock; the statement checks are the only protection")
+    _, data_dir, _ = built
+    raw = data_dir / RAW_FILE
+    before = _raw_state(data_dir)
+    tamper = (f"explain analyze copy (select * replace (likes * 1000 as likes) from read_parquet('{raw}'))"
+              f" to '{raw}' (format parquet)")
+    env = {**os.environ, "DATA_DIR": str(data_dir)}
+    env.pop("DUCKDB_PATH", None)
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_STATEMENT_CHECKS, tamper], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("observatory: query failed: IO Error: Cannot open file")
+    assert result.stderr.strip().endswith("Permission denied")
+    assert _raw_state(data_dir) == before
