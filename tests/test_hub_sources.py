@@ -220,10 +220,7 @@ def test_the_token_is_sent_but_never_stored_or_logged(two_revisions, tmp_path, m
 
 @pytest.fixture
 def short_timeout(monkeypatch):
-    from orchestration.defs.ingest import hub as hub_client
-
-    monkeypatch.setattr(hub_client, "HUB_TIMEOUT_S", 1.0)
-    monkeypatch.delenv("HUB_TIMEOUT_S", raising=False)
+    monkeypatch.setenv("HUB_TIMEOUT_S", "1")  # seconds per Hub request
 
 
 HUB_CALLS = {

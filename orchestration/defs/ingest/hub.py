@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx2
 import pyarrow as pa
@@ -97,7 +97,10 @@ def _json_pages(url: str, params: dict, what: str, attempts: int = 4) -> Iterato
 
         response = with_retries(get, f"{what} (page {page})" if page > 1 else what, attempts)
         yield response.json()
-        url, params = response.links.get("next", {}).get("url"), None
+        next_url = response.links.get("next", {}).get("url")
+        if next_url and urlsplit(next_url).netloc != urlsplit(url).netloc:  # the token goes with every page
+            raise HubError(f"{what}: the next page is on another host ({urlsplit(next_url).netloc}); not followed")
+        url, params = next_url, None
 
 
 class HubError(RuntimeError):
