@@ -290,21 +290,21 @@ TOKEN = "hf_echoedSECRETtoken0123456789"
 @pytest.mark.parametrize("call", HUB_CALLS)
 def test_a_token_echoed_in_an_error_body_is_redacted(hub_with_models, fast_retries, short_timeout, monkeypatch,
                                                      caplog, call):
-    from orchestration.defs.ingest.hub import HubError
-
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     caplog.set_level(logging.DEBUG)
     path, operation, what = HUB_CALLS[call]
     hub_with_models.fail_next(path, "echo", 500)  # retried: logged as a warning
     hub_with_models.fail_next(path, "echo", 403)  # not retried: raised
-    with pytest.raises(HubError) as failure:
+    with pytest.raises(Exception) as failure:
         operation()
     assert hub_with_models.count(path) == 2
     message = str(failure.value)
-    assert message.startswith(f"{what} failed: 403") and "(Authorization: Bearer ***)" in message
+    assert TOKEN not in message + repr(failure.value)
+    assert TOKEN not in caplog.text
+    assert type(failure.value).__name__ == "HubError"
+    assert message == f"{what} failed: 403 Forbidden: request rejected (Authorization: Bearer ***)"
     assert failure.value.__cause__ is None and failure.value.__context__ is None  # the raw error is not attached
     assert "Authorization: Bearer ***" in caplog.text
-    assert TOKEN not in message + repr(failure.value) + caplog.text
 
 
 def test_a_token_echoed_by_a_failing_download_is_redacted_and_not_stored(two_revisions, fast_retries, short_timeout,
@@ -315,8 +315,8 @@ def test_a_token_echoed_by_a_failing_download_is_redacted_and_not_stored(two_rev
     stored, outcome = ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-04", repo_id=REPO),
                              _settings(tmp_path), replace=False, log=LOG)
     assert outcome == "stored" and not two_revisions.faults
-    assert "Authorization: Bearer ***" in caplog.text
     assert TOKEN not in caplog.text
+    assert "Authorization: Bearer ***" in caplog.text
     for path in stored.path.rglob("*"):
         assert TOKEN.encode() not in path.read_bytes()
 
@@ -324,8 +324,8 @@ def test_a_token_echoed_by_a_failing_download_is_redacted_and_not_stored(two_rev
     with pytest.raises(Exception) as failure:
         ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-05", repo_id=REPO),
                _settings(tmp_path), replace=False, log=LOG)
-    assert "Bearer ***" in str(failure.value)
     assert TOKEN not in str(failure.value) + repr(failure.value) + caplog.text
+    assert "Bearer ***" in str(failure.value)
 
 
 def test_the_token_never_reaches_the_cli_output_or_the_dagster_run_history(two_revisions, tmp_path):
@@ -341,11 +341,11 @@ def test_the_token_never_reaches_the_cli_output_or_the_dagster_run_history(two_r
                              env={"HF_TOKEN": TOKEN, "HUB_TIMEOUT_S": "2"})
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
+    assert TOKEN not in output
     assert two_revisions.count("/commits/") == 2
     assert "observatory: step ingest_snapshot failed: " in result.stderr
     assert ("listing the commits of cfahlgren1/hub-stats failed: 403 Forbidden: request rejected "
             "(Authorization: Bearer ***)") in result.stderr
-    assert TOKEN not in output
 
     instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
     (run,) = instance.get_runs()
