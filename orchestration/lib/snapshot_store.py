@@ -104,13 +104,19 @@ class SnapshotStore:
         Raises SnapshotCorruptError naming the file and both hashes, or LookupError when nothing is
         stored for the date. Reads the whole file every time (no cache keyed on size or mtime: both
         can be kept when a file is rewritten)."""
-        stored = self.get(snapshot_date)
-        if stored is None:
-            raise LookupError(f"no raw snapshot is stored for {snapshot_date}")
-        expected = stored.manifest.get("sha256")
-        if not stored.data_path.exists():
+        for _ in range(3):  # a replace may swap in a new folder between reading the manifest and the file
+            stored = self.get(snapshot_date)
+            if stored is None:
+                raise LookupError(f"no raw snapshot is stored for {snapshot_date}")
+            expected = stored.manifest.get("sha256")
+            actual = file_sha256(stored.data_path) if stored.data_path.exists() else None
+            if actual == expected:
+                return stored
+            again = self.get(snapshot_date)
+            if again is None or again.manifest == stored.manifest:
+                break
+        if actual is None:
             raise SnapshotCorruptError(f"raw snapshot {snapshot_date}: {stored.data_path} is missing")
-        actual = file_sha256(stored.data_path)
         if actual != expected:
             raise SnapshotCorruptError(
                 f"raw snapshot {snapshot_date}: {stored.data_path} has sha256 {actual}, but its manifest "
