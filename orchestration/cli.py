@@ -53,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
 
     query = commands.add_parser("query", help="run one read-only SELECT on the warehouse and print the result")
     query.add_argument("sql")
-    query.add_argument("--max-rows", type=int, default=50, help="rows to print at most (default 50)")
-    query.add_argument("--timeout", type=float, default=60.0, help="seconds before the query is stopped (default 60)")
+    query.add_argument("--max-rows", type=int, default=50, help="rows to print at most, 1 to 100000 (default 50)")
+    query.add_argument("--timeout", type=float, default=60.0,
+                       help="seconds before the query is stopped, above 0 and at most 3600 (default 60)")
+    query.add_argument("--memory-limit", default="2GB", help="memory the query may use, e.g. 512MB (default 2GB)")
+    query.add_argument("--threads", type=int, default=2, help="threads the query may use (default 2)")
 
     report = commands.add_parser("report", help="write the HTML report (charts A1-A6) of a built snapshot")
     report.add_argument("--snapshot-date", help="YYYY-MM-DD (default: the newest built snapshot)")
@@ -248,17 +251,26 @@ def query_command(args) -> int:
     import duckdb
     import pandas as pd
 
-    from orchestration.lib.safe_query import QueryRefused, connect_read_only, run_query
+    from orchestration.lib.safe_query import QueryRefused, check_limits, connect_read_only, run_query
+    from orchestration.lib.sandbox import deny_file_writes
 
+    try:
+        check_limits(args.max_rows, args.timeout, args.memory_limit, args.threads)
+    except QueryRefused as exc:
+        raise UserError(str(exc)) from None
     settings = Settings.from_env()
     if not settings.duckdb_path.exists():
         raise UserError(f"no warehouse at {settings.duckdb_path}; build it first: observatory build")
+    # DuckDB may write where it may read (the raw folder): the kernel refuses every file write from
+    # here on, where it can (Landlock); the statement checks in run_query hold either way.
+    deny_file_writes()
     try:
-        con = connect_read_only(settings.duckdb_path, settings.data_dir / "raw")
+        con = connect_read_only(settings.duckdb_path, settings.data_dir / "raw", args.memory_limit, args.threads)
     except duckdb.IOException as exc:
         raise UserError(f"cannot open the warehouse (is a build writing it right now?): {exc}") from None
     try:
-        result = run_query(con, args.sql, max_rows=args.max_rows, timeout_s=args.timeout)
+        result = run_query(con, args.sql, max_rows=args.max_rows, timeout_s=args.timeout,
+                           memory_limit=args.memory_limit)
     except QueryRefused as exc:
         raise UserError(str(exc)) from None
     except duckdb.PermissionException:

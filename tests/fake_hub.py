@@ -3,7 +3,8 @@
 - GET  /api/datasets/{repo}/commits/{revision}   -> commit list (newest first)
 - HEAD/GET /datasets/{repo}/resolve/{rev}/{file} -> file bytes with the Hub's commit/etag headers
 - GET  /api/models?author=..&expand[]=..          -> model listing, paginated with a Link header
-Every request is recorded, headers included, so tests can check what was sent.
+Every request is recorded, headers included, so tests can check what was sent and count how
+often an endpoint was asked (`count`), which is how retries show.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ class FakeHub:
         self.requests: list[dict] = []
         # Faults to inject, consumed in order by the first request whose path contains the key:
         # ("status", code, headers) | ("reset",) | ("truncate",) | ("stall", seconds)
+        # | ("echo", code): an error whose body repeats the request's Authorization header, as some
+        #   proxies and misconfigured servers do.
         self.faults: list[tuple[str, tuple]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True  # a stalled answer never holds up the shutdown
+        self._server.handle_error = lambda request, address: None  # the client gave up on a stalled answer
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -48,6 +53,10 @@ class FakeHub:
         self.models.clear()
         self.requests.clear()
         self.faults.clear()
+
+    def count(self, path_part: str, method: str | None = "GET") -> int:
+        """Requests received so far whose path contains `path_part` (and of that method, unless None)."""
+        return sum(1 for r in self.requests if path_part in r["path"] and method in (None, r["method"]))
 
     def fail_next(self, path_part: str, *fault) -> None:
         self.faults.append((path_part, fault))
@@ -94,6 +103,9 @@ class FakeHub:
                 if fault and fault[0] == "status":
                     return self._json({"error": "injected"}, send_body, fault[2] if len(fault) > 2 else None,
                                       status=fault[1])
+                if fault and fault[0] == "echo":
+                    echoed = f"request rejected (Authorization: {self.headers.get('Authorization', '')})"
+                    return self._json({"error": echoed}, send_body, {"X-Error-Message": echoed}, status=fault[1])
                 if fault and fault[0] == "stall":  # answer too late: the client times out
                     time.sleep(fault[1])
                 if fault and fault[0] == "reset":

@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import logging
+import time
 
 import duckdb
 import pyarrow.parquet as pq
@@ -213,3 +214,148 @@ def test_the_token_is_sent_but_never_stored_or_logged(two_revisions, tmp_path, m
         ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-05", repo_id=REPO),
                settings, replace=False, log=LOG)
     assert token not in str(failure.value) and token not in repr(failure.value)
+
+
+# Every Hub call is bounded in time and retried: the fake Hub counts the requests, so a retry shows.
+
+@pytest.fixture
+def short_timeout(monkeypatch):
+    monkeypatch.setenv("HUB_TIMEOUT_S", "1")  # seconds per Hub request
+
+
+HUB_CALLS = {
+    "commits": ("/commits/", lambda: resolve_revision(REPO, "2026-06-04"), "listing the commits of cfahlgren1/hub-stats"),
+    "models": ("/api/models", lambda: list_models_table(authors=("Qwen",)), "listing the models of Qwen"),
+}
+
+
+@pytest.fixture
+def hub_with_models(two_revisions):
+    two_revisions.models.extend(API_MODELS)
+    return two_revisions
+
+
+@pytest.mark.parametrize("call", HUB_CALLS)
+def test_one_503_costs_exactly_one_more_request(hub_with_models, fast_retries, short_timeout, call):
+    path, operation, _ = HUB_CALLS[call]
+    hub_with_models.fail_next(path, "status", 503)
+    operation()
+    assert hub_with_models.count(path) == 2
+
+
+@pytest.mark.parametrize("call", HUB_CALLS)
+def test_a_hub_that_keeps_answering_503_gives_up_after_four_requests(hub_with_models, fast_retries, short_timeout, call):
+    from orchestration.defs.ingest.hub import HubUnavailable
+
+    path, operation, what = HUB_CALLS[call]
+    for _ in range(10):
+        hub_with_models.fail_next(path, "status", 503)
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable, match=f"^{what} failed after 4 attempts: 503"):
+        operation()
+    assert hub_with_models.count(path) == 4
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("call", HUB_CALLS)
+def test_a_stalled_hub_call_times_out_and_is_retried(hub_with_models, fast_retries, short_timeout, call):
+    path, operation, _ = HUB_CALLS[call]
+    hub_with_models.fail_next(path, "stall", 6)
+    started = time.monotonic()
+    operation()
+    elapsed = time.monotonic() - started
+    assert hub_with_models.count(path) == 2  # the stalled request, given up after 1 s, then its retry
+    assert 1 <= elapsed < 4
+
+
+@pytest.mark.parametrize("call", HUB_CALLS)
+def test_a_hub_that_keeps_stalling_fails_clearly_within_bounded_time(hub_with_models, fast_retries, short_timeout, call):
+    from orchestration.defs.ingest.hub import HubUnavailable
+
+    path, operation, what = HUB_CALLS[call]
+    for _ in range(10):
+        hub_with_models.fail_next(path, "stall", 6)
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable, match=f"^{what} failed after 4 attempts: ReadTimeout"):
+        operation()
+    assert hub_with_models.count(path) == 4
+    assert time.monotonic() - started < 8  # 4 attempts of 1 s each, plus short backoffs
+
+
+# A server that echoes the Authorization header in its error body must not leak HF_TOKEN anywhere.
+
+TOKEN = "hf_echoedSECRETtoken0123456789"
+
+
+@pytest.mark.parametrize("call", HUB_CALLS)
+def test_a_token_echoed_in_an_error_body_is_redacted(hub_with_models, fast_retries, short_timeout, monkeypatch,
+                                                     caplog, call):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    caplog.set_level(logging.DEBUG)
+    path, operation, what = HUB_CALLS[call]
+    hub_with_models.fail_next(path, "echo", 500)  # retried: logged as a warning
+    hub_with_models.fail_next(path, "echo", 403)  # not retried: raised
+    with pytest.raises(Exception) as failure:
+        operation()
+    assert hub_with_models.count(path) == 2
+    message = str(failure.value)
+    assert TOKEN not in message + repr(failure.value)
+    assert TOKEN not in caplog.text
+    assert type(failure.value).__name__ == "HubError"
+    assert message == f"{what} failed: 403 Forbidden: request rejected (Authorization: Bearer ***)"
+    assert failure.value.__cause__ is None and failure.value.__context__ is None  # the raw error is not attached
+    assert "Authorization: Bearer ***" in caplog.text
+
+
+def test_a_token_echoed_by_a_failing_download_is_redacted_and_not_stored(two_revisions, fast_retries, short_timeout,
+                                                                          monkeypatch, caplog, tmp_path):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    caplog.set_level(logging.DEBUG)
+    two_revisions.fail_next("/models.parquet", "echo", 500)
+    stored, outcome = ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-04", repo_id=REPO),
+                             _settings(tmp_path), replace=False, log=LOG)
+    assert outcome == "stored" and not two_revisions.faults
+    assert TOKEN not in caplog.text
+    assert "Authorization: Bearer ***" in caplog.text
+    for path in stored.path.rglob("*"):
+        assert TOKEN.encode() not in path.read_bytes()
+
+    two_revisions.fail_next("/models.parquet", "echo", 401)
+    with pytest.raises(Exception) as failure:
+        ingest(SnapshotRequest(source="hub_stats", snapshot_date="2026-06-05", repo_id=REPO),
+               _settings(tmp_path), replace=False, log=LOG)
+    assert TOKEN not in str(failure.value) + repr(failure.value) + caplog.text
+    assert "Bearer ***" in str(failure.value)
+
+
+def test_the_token_never_reaches_the_cli_output_or_the_dagster_run_history(two_revisions, tmp_path):
+    import dagster as dg
+    from dagster._serdes import serialize_value
+
+    from tests.conftest import run_observatory
+
+    two_revisions.fail_next("/commits/", "echo", 500)
+    two_revisions.fail_next("/commits/", "echo", 403)
+    data_dir = tmp_path / "data"
+    result = run_observatory(data_dir, "build", "--source", "hub_stats", "--snapshot-date", "2026-06-04",
+                             env={"HF_TOKEN": TOKEN, "HUB_TIMEOUT_S": "2"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert TOKEN not in output
+    assert two_revisions.count("/commits/") == 2
+    assert "observatory: step ingest_snapshot failed: " in result.stderr
+    assert ("listing the commits of cfahlgren1/hub-stats failed: 403 Forbidden: request rejected "
+            "(Authorization: Bearer ***)") in result.stderr
+
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    (run,) = instance.get_runs()
+    events = instance.all_logs(run.run_id)
+    failures = [e for e in events if e.dagster_event and e.dagster_event.is_step_failure]
+    error = failures[0].dagster_event.step_failure_data.error.cause  # ours, under Dagster's wrapper
+    assert error.cls_name == "HubError" and "(Authorization: Bearer ***)" in error.message
+    assert error.cause is None and error.context is None  # the token-bearing original is not kept
+    assert not any(TOKEN in serialize_value(e) for e in events)
+    instance.dispose()
+    for path in data_dir.rglob("*"):  # run storage, event logs, compute logs, raw store
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path

@@ -44,6 +44,10 @@ class SnapshotExistsError(RuntimeError):
     """A different snapshot is already stored for this date."""
 
 
+class SnapshotCorruptError(RuntimeError):
+    """A stored snapshot's data file no longer matches the checksum its manifest recorded."""
+
+
 def parse_snapshot_date(value: str) -> dt.date:
     """A snapshot date in YYYY-MM-DD form, or a ValueError that says what is wrong."""
     if not isinstance(value, str) or not _DATE_RE.match(value):
@@ -93,6 +97,33 @@ class SnapshotStore:
             if stored:
                 found.append(stored)
         return found
+
+    def verify(self, snapshot_date: str) -> StoredSnapshot:
+        """Check that the stored models.parquet still has the sha256 its manifest recorded at ingest.
+
+        Raises SnapshotCorruptError naming the file and both hashes, or LookupError when nothing is
+        stored for the date. Reads the whole file every time (no cache keyed on size or mtime: both
+        can be kept when a file is rewritten)."""
+        for _ in range(3):  # a replace may swap in a new folder between reading the manifest and the file
+            stored = self.get(snapshot_date)
+            if stored is None:
+                raise LookupError(f"no raw snapshot is stored for {snapshot_date}")
+            expected = stored.manifest.get("sha256")
+            actual = file_sha256(stored.data_path) if stored.data_path.exists() else None
+            if actual == expected:
+                return stored
+            again = self.get(snapshot_date)
+            if again is None or again.manifest == stored.manifest:
+                break
+        if actual is None:
+            raise SnapshotCorruptError(f"raw snapshot {snapshot_date}: {stored.data_path} is missing")
+        if actual != expected:
+            raise SnapshotCorruptError(
+                f"raw snapshot {snapshot_date}: {stored.data_path} has sha256 {actual}, but its manifest "
+                f"recorded {expected} at ingest; the stored file was changed. Nothing was built from it; "
+                f"ingest the date again with --replace"
+            )
+        return stored
 
     def write(
         self,

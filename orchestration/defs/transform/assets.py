@@ -1,6 +1,6 @@
 """dbt models and seeds as Dagster assets, one per node, partitioned by snapshot date."""
 
-
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +12,7 @@ from orchestration.defs.transform.project import dbt_project, environment
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.lib.locks import exclusive
 from orchestration.lib.publish import candidate_path, publish, start_candidate
+from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.settings import Settings
 
 
@@ -47,6 +48,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         settings = Settings.from_env()
+        _verify_raw_snapshots(context, settings, config.full_refresh)
         # The snapshot and N go in the environment, not --vars: a changed var makes dbt re-parse everything.
         args = ["build"]
         if config.full_refresh:
@@ -76,6 +78,19 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         yield from _with_table_metadata(context, outputs, candidate_path(settings.duckdb_path, context.run.run_id))
 
     return observatory_dbt
+
+
+def _verify_raw_snapshots(context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool) -> None:
+    """Before dbt reads raw files, check each one it will read against its manifest's sha256: the
+    run's snapshot, or every stored snapshot on a full refresh. A changed file fails the run."""
+    store = SnapshotStore(settings.raw_models_dir)
+    dates = [s.manifest["snapshot_date"] for s in store.list()] if full_refresh else [context.partition_key]
+    started = time.monotonic()
+    for snapshot_date in dates:
+        if full_refresh or store.get(snapshot_date) is not None:
+            store.verify(snapshot_date)
+    context.log.info(f"raw checksums verified for {', '.join(dates) or 'no snapshot'} "
+                     f"in {time.monotonic() - started:.2f} s")
 
 
 def _with_table_metadata(context: dg.AssetExecutionContext, outputs: list[dg.Output], warehouse) -> list[dg.Output]:
