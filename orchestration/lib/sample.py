@@ -26,9 +26,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.lib.raw_schema import CREATED_AT_FLOOR
 from orchestration.lib.sql import literal
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 # (org, weight among lab releases, model family)
 LABS = [
@@ -64,7 +65,8 @@ EXTRA_TAGS = [
     "dataset:teknium/OpenHermes-2.5", "4-bit", "bitsandbytes", "trl", "sft", "unsloth", "mlx",
     "custom_code", "imatrix", "deploy:azure",
 ]
-FLOOR = dt.datetime(2022, 3, 2, 23, 29, 4)
+# Models older than the floor carry 23:29:04 (even rows) or 23:29:05 (odd rows), as on the Hub.
+FLOOR_VALUES = [np.datetime64(CREATED_AT_FLOOR + dt.timedelta(seconds=s), "s") for s in (4, 5)]
 START = dt.datetime(2021, 1, 1)
 
 SCHEMA = pa.schema([
@@ -225,7 +227,8 @@ def _as_of(draws: pa.Table, snapshot_date: str, end: dt.datetime) -> pa.Table:
     scaled = {c: (draws[c].to_numpy() * ratio).astype(np.int64) for c in ("downloadsAllTime", "likes")}
     age_days = age_then / 86400
     trending = np.where(age_days < 30, scaled["likes"] / (1 + age_days) + draws["i"].to_numpy() % 3, 0.0).round(0)
-    created_out = np.maximum(created, np.datetime64(FLOOR, "s"))
+    floor = np.where(draws["i"].to_numpy() % 2 == 0, *FLOOR_VALUES)
+    created_out = np.where(created < FLOOR_VALUES[0], floor, created)
     modified = np.minimum(draws["modified"].to_numpy(), seen)
     table = draws.drop_columns(["created", "modified", "downloadsAllTime", "likes"]).append_column(
         "createdAt", pa.array(created_out.astype("datetime64[us]"))
