@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from orchestration.lib.raw_schema import CREATED_AT_FLOOR
 from orchestration.lib.sql import literal
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 2
 
 # (org, weight among lab releases, model family)
 LABS = [
