@@ -135,27 +135,6 @@ def test_rows_that_cannot_be_right_are_quarantined_and_negative_counts_repaired(
     assert kept[rows[6]["id"]][2] > 1_000_000
 
 
-def test_a_clean_snapshot_has_an_empty_quarantine(tmp_path, store):
-    stored = store.write(_parquet(tmp_path, sample.generate(30, "2026-01-20")), "2026-01-20", {"source": "sample"})
-    assert stored.manifest["quarantined"] == {} and stored.manifest["repaired"] == {}
-    assert duckdb.execute(f"select count(*) from '{stored.path / '_quarantine.parquet'}'").fetchone() == (0,)
-
-
-def test_leftovers_of_killed_ingests_are_cleaned_up(tmp_path, store):
-    import os
-    import time
-
-    incoming = tmp_path / "data" / "raw" / ".incoming"
-    old = incoming / "2026-01-19-dead"
-    old.mkdir(parents=True)
-    (old / "models.parquet").write_bytes(b"half a file")
-    os.utime(old, (time.time() - 7 * 3600,) * 2)
-    young = incoming / "fetch-in-progress"
-    young.mkdir()
-    store.write(_parquet(tmp_path, sample.generate(20, "2026-01-20")), "2026-01-20", {"source": "sample"})
-    assert not old.exists() and young.exists()
-
-
 def test_dates_before_the_floor_minute_are_quarantined_and_impossible_counts_nulled(tmp_path, store):
     table = sample.generate(40, "2026-01-20")
     rows = table.to_pylist()
@@ -185,3 +164,25 @@ def test_dates_before_the_floor_minute_are_quarantined_and_impossible_counts_nul
     assert kept[rows[4]["id"]][1] is None and kept[rows[4]["id"]][2] == rows[4]["downloadsAllTime"]
     assert kept[rows[5]["id"]][2:] == (None, None)
     assert kept[rows[6]["id"]][2] == 10**12 and kept[rows[7]["id"]][3] is None
+
+
+def test_a_clean_snapshot_has_an_empty_quarantine(tmp_path, store):
+    stored = store.write(_parquet(tmp_path, sample.generate(30, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    assert stored.manifest["quarantined"] == {} and stored.manifest["repaired"] == {}
+    assert duckdb.execute(f"select count(*) from '{stored.path / '_quarantine.parquet'}'").fetchone() == (0,)
+
+
+def test_leftovers_of_killed_ingests_are_cleaned_up(tmp_path, store):
+    import os
+    import time
+
+    incoming = tmp_path / "data" / "raw" / ".incoming"
+    old = incoming / "2026-01-19-dead"
+    old.mkdir(parents=True)
+    (old / "models.parquet").write_bytes(b"half a file")
+    os.utime(old, (time.time() - 7 * 3600,) * 2)
+    young = incoming / "fetch-in-progress"
+    young.mkdir()
+    store.write(_parquet(tmp_path, sample.generate(20, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    assert not old.exists() and young.exists()
+
