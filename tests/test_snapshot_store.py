@@ -185,4 +185,3 @@ def test_leftovers_of_killed_ingests_are_cleaned_up(tmp_path, store):
     young.mkdir()
     store.write(_parquet(tmp_path, sample.generate(20, "2026-01-20")), "2026-01-20", {"source": "sample"})
     assert not old.exists() and young.exists()
-
