@@ -1,6 +1,8 @@
 """The whole graph (ingest -> dbt models, tests and checks) on a tiny hand-made snapshot, through the CLI."""
 
 import datetime as dt
+import json
+import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -174,3 +176,86 @@ def test_bad_rows_are_quarantined_and_the_rest_is_built(built):
     assert quarantined == [("zed/from-the-future", "created_at_after_snapshot")]
     assert kept == {"zed/negative": None, "zed/it's \"quoted\"; drop table marts.dim_models; --": 7,
                     "legacy-model": 0}  # the org of an id without namespace is its author
+
+
+def test_odd_single_rows_are_quarantined_or_repaired_and_the_snapshot_is_built(built):
+    root, data_dir, _ = built
+    rows = FIXTURE + [
+        # A relation the Hub may add some day: kept, the parent counts, the kind is 'unknown'.
+        model("zed/distilled", dt.datetime(2026, 5, 4), relation="distillation", parents=["deepseek-ai/DeepSeek-V3"]),
+        # A legacy id without namespace and without author: its own org.
+        {**model("legacy-alone", dt.datetime(2026, 5, 5), likes=2), "author": None},
+        # A sentinel download count (2^63-1) would overflow every sum of downloads: nulled, counted.
+        {**model("zed/sentinel", dt.datetime(2026, 5, 6)), "downloads": 2**63 - 1, "downloadsAllTime": 2**63 - 1},
+        # No repo is older than the floor: an epoch date is broken, set aside (else #1 of its week).
+        model("zed/epoch", dt.datetime(1970, 1, 1), likes=10**6),
+        # A model naming itself as its base is no derivative.
+        model("zed/self", dt.datetime(2026, 5, 7), relation="finetune", parents=["zed/self"]),
+        # The floor's other value: an unknown date, never a release or a ranked week.
+        model("zed/late-floor", dt.datetime(2022, 3, 2, 23, 29, 5), likes=10**6),
+    ]
+    path = write_fixture(root / "odd_rows.parquet", rows)
+    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(path), "--snapshot-date", "2026-06-09")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    manifest = json.loads((data_dir / "raw" / "models" / "snapshot_date=2026-06-09" / "_manifest.json").read_text())
+    assert (manifest["rows"], manifest["quarantined"], manifest["repaired"]) == (
+        15, {"created_at_before_floor": 1}, {"implausible_counts_nulled": 1})
+    day = "snapshot_date = '2026-06-09'"
+    with warehouse(data_dir) as con:
+        quarantined = con.execute(f"select model_id, reason from marts.fct_ingest_quarantine where {day}").fetchall()
+        odd = {r[0]: r[1:] for r in con.execute(
+            "select model_id, org, provider, parent_model_id, base_relation, lineage_depth, label_source,"
+            f" created_at_is_floor, downloads_30d, downloads_all_time from marts.dim_models where {day}"
+            " and (org in ('zed', 'legacy-alone'))").fetchall()}
+        deepseek = con.execute(
+            "select n_direct, n_finetune, n_merge, n_descendants from marts.fct_base_model_derivatives"
+            f" where {day} and base_model_id = 'deepseek-ai/DeepSeek-V3'").fetchone()
+        may = con.execute(
+            "select base_country, n_new_derivatives from marts.fct_derivative_share_by_base_country"
+            f" where {day} and month = date '2026-05-01'").fetchall()
+        ranked = {r[0] for r in con.execute(
+            f"select distinct model_id from marts.fct_weekly_new_model_rankings where {day}").fetchall()}
+        downloads = dict(con.execute(
+            f"select cohort, sum(downloads_30d) from marts.fct_country_download_share where {day} group by 1").fetchall())
+        growth = con.execute(
+            f"select year, n_releases from marts.fct_org_release_growth where {day} and provider = 'zed' order by 1").fetchall()
+    assert quarantined == [("zed/epoch", "created_at_before_floor")]
+    assert odd == {
+        "zed/distilled": ("zed", "zed", "deepseek-ai/DeepSeek-V3", "unknown", 1, "base_model", False, 0, 0),
+        "legacy-alone": ("legacy-alone", "legacy-alone", None, None, 0, "unknown", False, 0, 0),
+        "zed/sentinel": ("zed", "zed", None, None, 0, "unknown", False, None, None),
+        "zed/self": ("zed", "zed", None, None, 0, "unknown", False, 0, 0),
+        "zed/late-floor": ("zed", "zed", None, None, 0, "unknown", True, 0, 0),
+    }
+    # alice, deepcogito and the distilled model directly (one of them of unknown kind); bob and carol through alice.
+    assert deepseek == (3, 2, 0, 5)
+    assert may == [("CN", 1)]  # the distilled model; zed/self is no derivative
+    assert "zed/late-floor" not in ranked and "zed/epoch" not in ranked and "zed/distilled" in ranked
+    assert downloads == {"all": sum(r["downloads"] for r in FIXTURE), "new_365d": 75}
+    assert growth == [(2026, 3)]  # distilled, sentinel, self; and nothing in 2022 or 1970
+
+
+def test_a_built_snapshot_whose_raw_folder_is_deleted_stays_in_the_marts(built):
+    root, data_dir, _ = built
+    first = write_fixture(root / "day10.parquet", FIXTURE)
+    built_first = run_observatory(data_dir, "build", "--source", "file", "--file", str(first),
+                                  "--snapshot-date", "2026-06-10")
+    assert built_first.returncode == 0, built_first.stderr[-3000:]
+    shutil.rmtree(data_dir / "raw" / "models" / "snapshot_date=2026-06-10")
+    second = write_fixture(root / "day11.parquet", FIXTURE + [model("frank/new", dt.datetime(2026, 6, 11))])
+    built_second = run_observatory(data_dir, "build", "--source", "file", "--file", str(second),
+                                   "--snapshot-date", "2026-06-11")
+    assert built_second.returncode == 0, built_second.stderr[-3000:]
+    days = "snapshot_date in ('2026-06-10', '2026-06-11')"
+    with warehouse(data_dir) as con:
+        snapshots = dict(con.execute(f"select snapshot_date::varchar, n_rows from marts.dim_snapshots where {days}").fetchall())
+        facts = dict(con.execute(
+            f"select snapshot_date::varchar, count(*) from marts.dim_models where {days} group by 1").fetchall())
+    assert snapshots == facts == {"2026-06-10": 10, "2026-06-11": 11}
+    report = run_observatory(data_dir, "report", "--snapshot-date", "2026-06-10", "--out", str(root / "day10.html"))
+    assert report.returncode == 0, report.stdout[-2000:] + report.stderr[-2000:]
+    with warehouse(data_dir) as con:
+        raw_stored = dict(con.execute(
+            f"select snapshot_date::varchar, is_raw_stored from marts.dim_snapshots where {days}").fetchall())
+    assert raw_stored == {"2026-06-10": False, "2026-06-11": True}

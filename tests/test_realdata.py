@@ -11,6 +11,12 @@ import pytest
 from tests.conftest import REAL_SNAPSHOT as SNAPSHOT
 from tests.conftest import SEED_CSV, warehouse
 TYPED_TAG = re.compile(r"^base_model:(adapter|finetune|quantized|merge):(.+)$")
+# SPEC 2: any createdAt within this minute (UTC) is the floor, an unknown creation date.
+FLOOR_MINUTE = dt.datetime(2022, 3, 2, 23, 29)
+
+
+def is_floor(created_at):
+    return created_at is not None and FLOOR_MINUTE <= created_at < FLOOR_MINUTE + dt.timedelta(minutes=1)
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +24,31 @@ def raw_rows(real_models_path):
     return pq.read_table(real_models_path, columns=["id", "createdAt", "tags", "baseModels"]).to_pylist()
 
 
-def first_parent(row):
+def all_parents(row):
+    """(parent, relation) in listed order: baseModels, else typed tags; without blank ids, repeats,
+    or the model itself (ids compare case-insensitively on the Hub)."""
     base = row["baseModels"]
     if base and base["models"]:
-        return next((m["id"] for m in base["models"] if m["id"] and m["id"].strip()), None)
-    for tag in row["tags"] or []:
-        match = TYPED_TAG.match(tag)
-        if match:
-            return match.group(2)
-    return None
+        listed = [(m["id"], base["relation"]) for m in base["models"]]
+    else:
+        listed = [(m.group(2), m.group(1)) for m in map(TYPED_TAG.match, row["tags"] or []) if m]
+    parents = {}
+    for parent, relation in listed:
+        if parent and parent.strip() and parent.lower() != row["id"].lower():
+            parents.setdefault(parent, relation)
+    return list(parents.items())
+
+
+def first_parent(row):
+    parents = all_parents(row)
+    return parents[0][0] if parents else None
+
+
+def lists_itself(row):
+    base = row["baseModels"]
+    listed = [m["id"] for m in base["models"]] if base and base["models"] else []
+    listed += [m.group(2) for m in map(TYPED_TAG.match, row["tags"] or []) if m]
+    return any(p and p.lower() == row["id"].lower() for p in listed)
 
 
 def expected_lineage(raw_rows):
@@ -60,10 +82,47 @@ def test_every_model_is_there_once(real_build, raw_rows):
 
 
 def test_floor_dates_are_flagged(real_build, raw_rows):
-    floor = sum(1 for r in raw_rows if str(r["createdAt"]) == "2022-03-02 23:29:04")
+    floor = {r["id"] for r in raw_rows if is_floor(r["createdAt"])}
     with warehouse(real_build) as con:
-        flagged = con.execute("select count(*) from marts.dim_models where created_at_is_floor").fetchone()[0]
-    assert flagged == floor == 9
+        flagged = {r[0] for r in con.execute(
+            "select model_id from marts.dim_models where snapshot_date = ? and created_at_is_floor", [SNAPSHOT]
+        ).fetchall()}
+    assert flagged == floor
+    seconds = sorted(r["createdAt"].second for r in raw_rows if r["id"] in floor)
+    assert seconds == [4] * 9 + [5] * 9  # the slice carries both floor values
+
+
+def test_floor_dates_are_no_2022_releases_and_no_week(real_build, raw_rows):
+    with open(SEED_CSV, newline="") as handle:
+        provider_of = {seed["org"].lower(): seed["provider"] for seed in csv.DictReader(handle)}
+
+    def provider(row):
+        org = row["id"].split("/")[0]
+        return provider_of.get(org.lower(), org)
+
+    floor_providers = sorted({provider(r) for r in raw_rows if is_floor(r["createdAt"])})
+    expected = {}
+    for row in raw_rows:
+        if row["createdAt"].year == 2022 and not is_floor(row["createdAt"]) and provider(row) in floor_providers:
+            expected[provider(row)] = expected.get(provider(row), 0) + 1
+    with warehouse(real_build) as con:
+        releases_2022 = dict(con.execute(
+            "select provider, n_releases from marts.fct_org_release_growth where snapshot_date = ?"
+            " and year = 2022 and n_releases > 0 and provider in (select unnest(?))", [SNAPSHOT, floor_providers]
+        ).fetchall())
+        floor_week = con.execute(
+            "select count(*) from marts.fct_weekly_new_model_rankings where snapshot_date = ?"
+            " and week_start = date '2022-02-28'", [SNAPSHOT]
+        ).fetchone()[0]
+    assert releases_2022 == expected
+    # Microsoft's and OpenAI's only 2022 "releases" in the slice are floor rows; Google keeps its
+    # real 2022 models (flan-t5, switch) but not the four mt5 at 23:29:05.
+    assert {"Google", "Microsoft", "OpenAI"} <= set(floor_providers)
+    assert "Microsoft" not in releases_2022 and "OpenAI" not in releases_2022 and releases_2022["Google"] == 6
+    # Every model created in the week of 2022-02-28 is a floor row: the week has no ranking.
+    assert not any(r["createdAt"].date() >= dt.date(2022, 2, 28) and r["createdAt"].date() < dt.date(2022, 3, 7)
+                   and not is_floor(r["createdAt"]) for r in raw_rows)
+    assert floor_week == 0
 
 
 def test_parents_roots_depths_and_labels_match_an_independent_walk(real_build, raw_rows):
@@ -116,21 +175,12 @@ def test_organizations(real_build, raw_rows):
     assert qwen == ("Alibaba Qwen", "CN", True)
 
 
-def all_parents(row):
-    base = row["baseModels"]
-    if base and base["models"]:
-        ids = [m["id"] for m in base["models"] if m["id"] and m["id"].strip()]
-        return [(p, base["relation"]) for p in dict.fromkeys(ids)]
-    typed = [TYPED_TAG.match(t) for t in row["tags"] or []]
-    return list(dict.fromkeys((m.group(2), m.group(1)) for m in typed if m))
-
-
 def test_direct_derivatives_of_popular_bases(real_build, raw_rows):
     bases = ["Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-14B", "meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3-8B"]
     expected = {b: {"finetune": 0, "adapter": 0, "quantized": 0, "merge": 0, "direct": 0} for b in bases}
     for row in raw_rows:
         for parent, relation in all_parents(row):
-            if parent in expected and parent != row["id"]:
+            if parent in expected:
                 expected[parent][relation] += 1
                 expected[parent]["direct"] += 1
     with warehouse(real_build) as con:
@@ -147,7 +197,7 @@ def test_direct_derivatives_of_popular_bases(real_build, raw_rows):
 
 
 def test_lineage_closure_is_acyclic_and_bounded(real_build, raw_rows):
-    direct_edges = sum(1 for row in raw_rows for parent, _ in all_parents(row) if parent != row["id"])
+    direct_edges = sum(len(all_parents(row)) for row in raw_rows)
     with warehouse(real_build) as con:
         self_ancestors, max_depth, depth_one = con.execute(
             "select count(*) filter (where model_id = ancestor_model_id), max(depth), count(*) filter (where depth = 1)"
@@ -162,7 +212,7 @@ def test_releases_per_provider_and_year(real_build, raw_rows):
         provider_of = {seed["org"].lower(): seed["provider"] for seed in csv.DictReader(handle)}
     expected = {}
     for row in raw_rows:
-        if str(row["createdAt"]) == "2022-03-02 23:29:04":
+        if is_floor(row["createdAt"]):
             continue
         provider = provider_of.get(row["id"].split("/")[0].lower())
         if provider in ("Alibaba Qwen", "DeepSeek", "Meta", "Google"):
@@ -189,14 +239,14 @@ def test_weekly_top_ten_by_likes(real_build, real_models_path):
     rows = pq.read_table(real_models_path, columns=["id", "createdAt", "likes"]).to_pylist()
     weeks = {}
     for row in rows:
-        if str(row["createdAt"]) == "2022-03-02 23:29:04":
+        if is_floor(row["createdAt"]):
             continue
         day = row["createdAt"].date()
         weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append((-(row["likes"] or 0), row["id"]))
-    chosen = sorted(weeks)[-3:] + [dt.date(2025, 1, 20)]
+    chosen = sorted(weeks)[-3:] + [dt.date(2025, 1, 20), dt.date(2022, 2, 28)]
     with warehouse(real_build) as con:
         for week in chosen:
-            expected = [model_id for _, model_id in sorted(weeks[week])[:10]]
+            expected = [model_id for _, model_id in sorted(weeks.get(week, []))[:10]]
             actual = [r[0] for r in con.execute(
                 "select model_id from marts.fct_weekly_new_model_rankings where snapshot_date = ?"
                 " and metric = 'likes' and week_start = ? order by rank", [SNAPSHOT, week]
@@ -222,3 +272,55 @@ def test_download_share_of_new_models(real_build, raw_rows, real_models_path):
         ).fetchall())
     assert actual == pytest.approx({c: v / grand for c, v in totals.items()}, abs=1e-12)
     assert max(actual, key=actual.get) == "CN"  # the blog's A4 finding holds on this slice
+
+
+def test_models_that_list_themselves_are_no_derivatives_of_themselves(real_build, raw_rows):
+    listing_themselves = {r["id"]: first_parent(r) for r in raw_rows if lists_itself(r)}
+    # 5 models name only themselves as base model; one merge lists itself among nine others.
+    assert len(listing_themselves) == 6 and sum(p is None for p in listing_themselves.values()) == 5
+    n_direct = {}
+    for row in raw_rows:
+        for parent, _ in all_parents(row):
+            if parent in listing_themselves:
+                n_direct[parent] = n_direct.get(parent, 0) + 1
+    with warehouse(real_build) as con:
+        models = {r[0]: r[1:] for r in con.execute(
+            "select model_id, parent_model_id, base_relation, root_model_id, lineage_depth from marts.dim_models"
+            " where snapshot_date = ? and model_id in (select unnest(?))", [SNAPSHOT, list(listing_themselves)]
+        ).fetchall()}
+        derivatives = dict(con.execute(
+            "select base_model_id, n_direct from marts.fct_base_model_derivatives"
+            " where snapshot_date = ? and base_model_id in (select unnest(?))", [SNAPSHOT, list(listing_themselves)]
+        ).fetchall())
+        self_parents = con.execute(
+            "select count(*) from marts.dim_models where lower(parent_model_id) = lower(model_id)"
+        ).fetchone()[0]
+    for model_id, parent in listing_themselves.items():
+        if parent is None:
+            assert models[model_id] == (None, None, model_id, 0), model_id
+        else:
+            assert models[model_id][0] == parent != model_id
+    assert derivatives == n_direct and self_parents == 0
+
+
+def test_new_derivatives_per_month_and_base_country(real_build, raw_rows):
+    """A6 from the raw file: models with a parent other than themselves, floor dates excluded,
+    by month of creation and the country of their root's org."""
+    with open(SEED_CSV, newline="") as handle:
+        countries = {seed["org"].lower(): seed["country"] for seed in csv.DictReader(handle)}
+    lineage = expected_lineage(raw_rows)
+    expected = {}
+    for row in raw_rows:
+        parent, root = lineage[row["id"]][:2]
+        if parent is None or is_floor(row["createdAt"]):
+            continue
+        month = row["createdAt"].date().replace(day=1)
+        country = countries.get(root.split("/")[0].lower(), "unknown") if "/" in root else "unknown"
+        expected[(month, country)] = expected.get((month, country), 0) + 1
+    with warehouse(real_build) as con:
+        actual = {(m, c): n for m, c, n in con.execute(
+            "select month, base_country, n_new_derivatives from marts.fct_derivative_share_by_base_country"
+            " where snapshot_date = ?", [SNAPSHOT]
+        ).fetchall()}
+    assert actual == expected
+    assert sum(expected.values()) == 2581  # 2,586 models list a base model; 5 list only themselves

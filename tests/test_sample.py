@@ -5,7 +5,7 @@ import collections
 import pyarrow.compute as pc
 
 from orchestration.lib import sample
-from orchestration.lib.raw_schema import CREATED_AT_FLOOR, check_schema
+from orchestration.lib.raw_schema import check_schema, is_created_at_floor
 
 
 def test_same_parameters_give_the_same_table():
@@ -20,8 +20,11 @@ def test_shape_of_the_sample():
     assert len({r["id"] for r in rows}) == 5000
 
     created = {r["id"]: r["createdAt"] for r in rows}
-    floor = [r for r in rows if str(r["createdAt"]) == CREATED_AT_FLOOR]
+    floor = [r for r in rows if is_created_at_floor(r["createdAt"])]
     assert 0 < len(floor) < 0.2 * len(rows)
+    # Both values real repos carry; nothing older than the floor.
+    assert {str(r["createdAt"]) for r in floor} == {"2022-03-02 23:29:04", "2022-03-02 23:29:05"}
+    assert min(created.values()) == min(r["createdAt"] for r in floor)
     assert max(created.values()).date().isoformat() <= "2026-01-20"
 
     with_base = [r for r in rows if r["baseModels"]]

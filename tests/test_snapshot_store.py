@@ -135,6 +135,37 @@ def test_rows_that_cannot_be_right_are_quarantined_and_negative_counts_repaired(
     assert kept[rows[6]["id"]][2] > 1_000_000
 
 
+def test_dates_before_the_floor_minute_are_quarantined_and_impossible_counts_nulled(tmp_path, store):
+    table = sample.generate(40, "2026-01-20")
+    rows = table.to_pylist()
+    rows[0]["createdAt"] = dt.datetime(1970, 1, 1)  # an epoch zero: no repo is older than the floor
+    rows[1]["createdAt"] = dt.datetime(2022, 3, 2, 23, 28, 59)  # a second before the floor minute
+    rows[2]["createdAt"] = dt.datetime(2022, 3, 2, 23, 29, 0)  # the floor minute: kept, an unknown date
+    rows[3]["createdAt"] = dt.datetime(2022, 3, 2, 23, 29, 5)
+    rows[4]["downloads"] = 2**63 - 1  # would overflow any sum of downloads
+    rows[5]["downloadsAllTime"] = 2**63 - 1
+    rows[5]["likes"] = 10**12 + 1
+    rows[6]["downloadsAllTime"] = 10**12  # large but possible: kept
+    rows[7]["likes"] = -1
+    source = _parquet(tmp_path, pa.Table.from_pylist(rows, schema=table.schema))
+
+    stored = store.write(source, "2026-01-20", {"source": "file"})
+    assert stored.manifest["rows"] == 38
+    assert stored.manifest["quarantined"] == {"created_at_before_floor": 2}
+    assert stored.manifest["repaired"] == {"implausible_counts_nulled": 2, "negative_counts_nulled": 1}
+    quarantine = duckdb.execute(
+        f"select id, reason, createdAt from '{stored.path / '_quarantine.parquet'}' order by createdAt"
+    ).fetchall()
+    assert quarantine == [(rows[0]["id"], "created_at_before_floor", rows[0]["createdAt"]),
+                          (rows[1]["id"], "created_at_before_floor", rows[1]["createdAt"])]
+    kept = {r[0]: r[1:] for r in duckdb.execute(
+        f"select id, createdAt, downloads, downloadsAllTime, likes from '{stored.data_path}'").fetchall()}
+    assert kept[rows[2]["id"]][0] == rows[2]["createdAt"] and kept[rows[3]["id"]][0] == rows[3]["createdAt"]
+    assert kept[rows[4]["id"]][1] is None and kept[rows[4]["id"]][2] == rows[4]["downloadsAllTime"]
+    assert kept[rows[5]["id"]][2:] == (None, None)
+    assert kept[rows[6]["id"]][2] == 10**12 and kept[rows[7]["id"]][3] is None
+
+
 def test_a_clean_snapshot_has_an_empty_quarantine(tmp_path, store):
     stored = store.write(_parquet(tmp_path, sample.generate(30, "2026-01-20")), "2026-01-20", {"source": "sample"})
     assert stored.manifest["quarantined"] == {} and stored.manifest["repaired"] == {}

@@ -6,6 +6,7 @@ one fixed column set with fixed types, so every partition reads the same way in 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,8 +14,16 @@ import pyarrow.parquet as pq
 
 from orchestration.lib.sql import literal
 
-# createdAt of every repo created before this instant; such a date is unknown, not 2022.
-CREATED_AT_FLOOR = "2022-03-02 23:29:04"
+# The createdAt floor: every repo created before the Hub stored creation dates carries an instant
+# of this minute (UTC; 23:29:04 for most, 23:29:05 for a few). Any createdAt within the minute
+# means "created before then": unknown, never a release of 2022. The one Python name for the rule;
+# dbt's twin is the macro is_created_at_floor (dbt_project/macros/created_at_floor.sql).
+CREATED_AT_FLOOR = dt.datetime(2022, 3, 2, 23, 29)
+
+
+def is_created_at_floor(created_at: dt.datetime | None) -> bool:
+    """True when `created_at` (naive UTC) is the floor: its real creation date is unknown."""
+    return created_at is not None and CREATED_AT_FLOOR <= created_at < CREATED_AT_FLOOR + dt.timedelta(minutes=1)
 
 
 class SchemaError(ValueError):

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration.lib.raw_schema import CREATED_AT_FLOOR
 from orchestration.lib.sql import literal
 
 GENERATOR_VERSION = 2
@@ -64,7 +65,10 @@ EXTRA_TAGS = [
     "dataset:teknium/OpenHermes-2.5", "4-bit", "bitsandbytes", "trl", "sft", "unsloth", "mlx",
     "custom_code", "imatrix", "deploy:azure",
 ]
-FLOOR = dt.datetime(2022, 3, 2, 23, 29, 4)
+# Models older than the floor carry 23:29:04, as most such repos on the Hub, or 23:29:05 (as a few
+# do) for those of the floor's last 60 days.
+FLOOR_VALUES = [np.datetime64(CREATED_AT_FLOOR + dt.timedelta(seconds=s), "s") for s in (4, 5)]
+LATE_FLOOR_FROM = FLOOR_VALUES[0] - np.timedelta64(60, "D")
 START = dt.datetime(2021, 1, 1)
 
 SCHEMA = pa.schema([
@@ -225,7 +229,8 @@ def _as_of(draws: pa.Table, snapshot_date: str, end: dt.datetime) -> pa.Table:
     scaled = {c: (draws[c].to_numpy() * ratio).astype(np.int64) for c in ("downloadsAllTime", "likes")}
     age_days = age_then / 86400
     trending = np.where(age_days < 30, scaled["likes"] / (1 + age_days) + draws["i"].to_numpy() % 3, 0.0).round(0)
-    created_out = np.maximum(created, np.datetime64(FLOOR, "s"))
+    # Monotone in the creation time, so a parent is never younger than its children.
+    created_out = np.where(created < LATE_FLOOR_FROM, FLOOR_VALUES[0], np.maximum(created, FLOOR_VALUES[1]))
     modified = np.minimum(draws["modified"].to_numpy(), seen)
     table = draws.drop_columns(["created", "modified", "downloadsAllTime", "likes"]).append_column(
         "createdAt", pa.array(created_out.astype("datetime64[us]"))

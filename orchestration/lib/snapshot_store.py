@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.raw_schema import SchemaError, check_schema, normalized_select, read_schema
+from orchestration.lib.raw_schema import CREATED_AT_FLOOR, SchemaError, check_schema, normalized_select, read_schema
 from orchestration.lib.sql import literal
 
 MANIFEST_NAME = "_manifest.json"
@@ -29,14 +29,27 @@ QUARANTINE_NAME = "_quarantine.parquet"
 STALE_SCRATCH_S = 6 * 3600  # scratch folders older than this were left by a killed ingest
 MAX_ID_LENGTH = 256  # Hub ids are at most 96 characters; anything far longer is not an id
 
+# A count above this is no count (the most downloaded repos have a few billion downloads of all
+# time). It also keeps sums exact: 9.2 million models at this bound still add up within BIGINT.
+MAX_PLAUSIBLE_COUNT = 10**12
+
 # Rows set aside (stored in _quarantine.parquet with the reason), the rest of the snapshot kept.
 # `{day_after}` is the day after the snapshot date: a model cannot be created after its snapshot.
+# Nor before the floor minute: every repo older than it carries the floor, so an earlier date (an
+# epoch 1970 say) is a broken value that would otherwise top the rankings of its week as a "release".
 QUARANTINE_RULES = {
     "created_at_after_snapshot": "createdAt >= {day_after}",
+    "created_at_before_floor": f"createdAt < timestamp '{CREATED_AT_FLOOR.isoformat(sep=' ')}'",
     "id_too_long": f"length(id) > {MAX_ID_LENGTH}",
 }
-# Values repaired in place and counted: a count is never negative, so a negative one is unknown.
+# Values repaired in place (set to null) and counted; the row itself is fine and keeps its lineage
+# and release date, only the count is unknown. A count is never negative, and one above
+# MAX_PLAUSIBLE_COUNT (such as 2^63-1, a sentinel) would dominate every download share.
 COUNT_COLUMNS = ("downloads", "downloadsAllTime", "likes")
+COUNT_REPAIRS = {
+    "negative_counts_nulled": "{column} < 0",
+    "implausible_counts_nulled": f"{{column}} > {MAX_PLAUSIBLE_COUNT}",
+}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -200,8 +213,13 @@ def _write_normalized(
     reasons = " ".join(
         f"when {rule.format(day_after=day_after)} then '{name}'" for name, rule in QUARANTINE_RULES.items()
     )
-    negative = " or ".join(f"{c} < 0" for c in COUNT_COLUMNS)
-    repaired_counts = ", ".join(f"case when {c} < 0 then null else {c} end as {c}" for c in COUNT_COLUMNS)
+    broken = {
+        name: " or ".join(rule.format(column=c) for c in COUNT_COLUMNS) for name, rule in COUNT_REPAIRS.items()
+    }
+    repaired_counts = ", ".join(
+        f"case when {' or '.join(rule.format(column=c) for rule in COUNT_REPAIRS.values())} then null else {c} end as {c}"
+        for c in COUNT_COLUMNS
+    )
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -224,11 +242,11 @@ def _write_normalized(
         quarantined = dict(con.execute(
             f"select reason, count(*) from read_parquet({quarantine}) group by 1"
         ).fetchall())
-        n_repaired = con.execute(
-            f"select count(*) from classified where quarantine_reason is null and ({negative})"
-        ).fetchone()[0]
+        # Rows with such a count, per repair (a row with both kinds counts in both).
+        counted = ", ".join(f"count(*) filter (where {rule})" for rule in broken.values())
+        n_repaired = con.execute(f"select {counted} from classified where quarantine_reason is null").fetchone()
         rows = con.execute(f"select sum(num_rows) from parquet_file_metadata({target})").fetchone()[0]
-        return int(rows), quarantined, ({"negative_counts_nulled": n_repaired} if n_repaired else {})
+        return int(rows), quarantined, {name: n for name, n in zip(broken, n_repaired) if n}
     finally:
         con.close()
 

@@ -18,7 +18,7 @@ models as (
 
 first_parents as (
 
-    select snapshot_date, model_id, parent_model_id
+    select snapshot_date, model_id, parent_model_id, relation
     from {{ ref('stg_huggingface__model_base_links') }}
     where parent_rank = 1 and {{ build_scope() }}
 
@@ -73,7 +73,8 @@ final as (
         models.downloads_30d,
         models.downloads_all_time,
         models.trending_score,
-        models.base_relation,
+        -- The relation of the first parent link: null for a model without a parent.
+        first_parents.relation as base_relation,
         first_parents.parent_model_id,
         chain_facts.root_model_id,
         chain_facts.lineage_depth,

@@ -1,12 +1,31 @@
-{{ config(materialized='table') }}
-
-{# One row per stored snapshot: where it came from, and whether it is synthetic. #}
+{#
+  One row per built snapshot: where it came from, and whether it is synthetic. Incremental like
+  the other marts: a run adds the snapshots it builds, from their manifests, and keeps every row
+  built before, also when that snapshot's raw folder was deleted since (its fact rows stay in the
+  marts too). The whole (tiny) table is rewritten, so is_raw_stored is current for every row.
+#}
 
 with
 
-snapshots as (
+manifests as (
 
     select * from {{ ref('stg_huggingface__snapshots') }}
+
+),
+
+snapshots as (
+
+    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at
+    from manifests
+    where {{ snapshot_scope() }}
+
+    {% if is_incremental() %}
+    union all
+
+    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at
+    from {{ this }}
+    where not ({{ snapshot_scope() }})
+    {% endif %}
 
 ),
 
@@ -20,7 +39,8 @@ final as (
         is_synthetic,
         n_rows,
         sha256,
-        ingested_at
+        ingested_at,
+        snapshot_date in (select snapshot_date from manifests) as is_raw_stored
     from snapshots
 
 )

@@ -30,6 +30,8 @@ cohorts as (
 
 by_country as (
 
+    -- Fits a bigint: ingest nulls any count above 10^12 (snapshot_store.MAX_PLAUSIBLE_COUNT), so
+    -- the sum stays exact up to 9.2 million models per snapshot.
     select snapshot_date, cohort, country, cast(sum(coalesce(downloads_30d, 0)) as bigint) as downloads_30d
     from cohorts
     group by snapshot_date, cohort, country

@@ -2,6 +2,10 @@
   One row per (snapshot, model, parent). Parents come from baseModels.models in listed order;
   when baseModels is missing, from the typed tags base_model:<relation>:<parent>.
   A parent listed twice keeps its first position; parent_rank 1 is the first parent.
+  A model's own id is never its parent (compared case-insensitively, as the Hub routes ids):
+  a model that lists itself has no parent from that entry, and is no derivative of itself.
+  A relation other than finetune, adapter, quantized or merge becomes 'unknown': the parent
+  still counts (the model does build on it), only the kind of derivative is not known.
   A table of the run's snapshot (build_scope): the nested columns are unnested once, not by
   every model and test that reads the links.
 #}
@@ -38,13 +42,16 @@ listed as (
 
 ),
 
-non_blank as (
+real_parents as (
 
     select
         snapshot_date,
         model_id,
         link_source,
-        list_filter(parents, lambda p: coalesce(trim(p.parent_model_id), '') <> '') as parents
+        list_filter(
+            parents,
+            lambda p: coalesce(trim(p.parent_model_id), '') <> '' and lower(p.parent_model_id) <> lower(model_id)
+        ) as parents
     from listed
 
 ),
@@ -60,7 +67,7 @@ first_listings as (
             parents,
             lambda p, position: list_position(list_transform(parents, lambda q: q.parent_model_id), p.parent_model_id) = position
         ) as parents
-    from non_blank
+    from real_parents
     where len(parents) > 0
 
 ),
@@ -83,7 +90,10 @@ final as (
         snapshot_date,
         model_id,
         parent.parent_model_id as parent_model_id,
-        parent.relation as relation,
+        case
+            when parent.relation in ('finetune', 'adapter', 'quantized', 'merge') then parent.relation
+            when parent.relation is not null then 'unknown'
+        end as relation,
         parent_rank,
         link_source
     from unnested
