@@ -92,6 +92,16 @@ def real_models_path() -> Path:
     return REAL_MODELS
 
 
+@pytest.fixture(scope="session")
+def real_reference(real_models_path):
+    """The SPEC's definitions computed in plain Python over the real slice (tests/spec_reference.py)."""
+    import datetime as dt
+
+    from tests.spec_reference import Snapshot
+
+    return Snapshot.read(real_models_path, dt.date.fromisoformat(REAL_SNAPSHOT))
+
+
 def run_observatory(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the CLI in its own process with its own data folder, as a user would."""
     full_env = {
@@ -138,6 +148,15 @@ def real_build(real_models_path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    """A small build of the bundled synthetic sample through the CLI; returns its data folder."""
+    data_dir = tmp_path_factory.mktemp("sample") / "data"
+    result = run_observatory(data_dir, "build", "--sample-rows", "300", "--snapshot-date", "2026-01-20")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium for browser tests; skipped when absent, but CI must have it (.ci/run installs it)."""
     from tests.browser import chromium_path
@@ -153,7 +172,7 @@ def chromium():
 
 # Tests that build a warehouse end to end (through the CLI or the Dagster job), read the real slice or
 # drive a browser. `make test-fast` leaves them out (-m "not e2e"); `make test` runs everything.
-E2E_FIXTURES = {"built", "real_build", "real_models_path", "chromium"}
+E2E_FIXTURES = {"built", "real_build", "sample_build", "real_models_path", "chromium"}
 
 
 def pytest_collection_modifyitems(config, items):
