@@ -85,7 +85,8 @@ class Snapshot:
         return {row["id"]: row for row in self.rows}
 
     def org(self, row: dict) -> str:
-        return org_of_id(row["id"]) or row["author"]
+        """The id's namespace; the author for an id without one (the id itself when there is no author)."""
+        return org_of_id(row["id"]) or row["author"] or row["id"]
 
     def parents(self, row: dict) -> list[tuple[str, str | None]]:
         """(parent id, relation) in listing order: baseModels, else typed base_model tags; blank ids, repeats
