@@ -172,10 +172,23 @@ def chromium():
 
 # Tests that build a warehouse end to end (through the CLI or the Dagster job), read the real slice or
 # drive a browser. `make test-fast` leaves them out (-m "not e2e"); `make test` runs everything.
+# Found by what they use, so a new test is classified without a decorator: one of these fixtures, or
+# a body that starts `observatory build` or runs a Dagster job in process.
 E2E_FIXTURES = {"built", "real_build", "sample_build", "real_models_path", "chromium"}
+E2E_CALLS = re.compile(r"""run_observatory\([^()]*["']build["']|\.execute_in_process\(""")
+
+
+def _runs_a_build(function) -> bool:
+    import inspect
+
+    try:
+        return bool(E2E_CALLS.search(inspect.getsource(function)))
+    except (OSError, TypeError):
+        return False
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & E2E_FIXTURES or _runs_a_build(getattr(item, "function", None)):
             item.add_marker(pytest.mark.e2e)

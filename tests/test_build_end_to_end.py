@@ -4,7 +4,6 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from tests.conftest import run_observatory, warehouse
 from tests.snapshot_fixture import EXPECTED, FIXTURE, SCHEMA, model, write_fixture
@@ -133,7 +132,6 @@ def test_bad_input_fails_clearly_and_keeps_the_warehouse(built):
         assert con.execute("select count(*) from marts.dim_models where snapshot_date = '2026-06-05'").fetchone() == (10,)
 
 
-@pytest.mark.e2e  # starts `observatory build` through the CLI, three times
 def test_user_mistakes_are_one_line_errors(tmp_path):
     missing_date = run_observatory(tmp_path, "build", "--source", "file", "--file", "x.parquet")
     assert missing_date.returncode == 2

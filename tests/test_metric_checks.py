@@ -95,7 +95,6 @@ def test_label_coverage_is_measured_on_new_downloads(warehouse_copy):
     assert not strict.passed and "map more orgs" in strict.message
 
 
-@pytest.mark.e2e  # runs the whole refresh job, dbt included
 def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     """Through the real job: the marts are built, a blocking check fails, nothing is published."""
     from orchestration.defs import build_definitions
