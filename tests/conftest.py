@@ -172,10 +172,12 @@ def chromium():
 
 # Tests that build a warehouse end to end (through the CLI or the Dagster job), read the real slice or
 # drive a browser. `make test-fast` leaves them out (-m "not e2e"); `make test` runs everything.
-# Found by what they use, so a new test is classified without a decorator: one of these fixtures, or
-# a body that starts `observatory build` or runs a Dagster job in process.
+# Found by what they use, so a new test is classified without a decorator: one of these fixtures, or a
+# body (of the test or of any fixture it uses) that starts `observatory build` or runs a Dagster job.
 E2E_FIXTURES = {"built", "real_build", "sample_build", "real_models_path", "chromium"}
-E2E_CALLS = re.compile(r"""run_observatory\([^()]*["']build["']|\.execute_in_process\(""")
+E2E_CALLS = re.compile(
+    r"""run_observatory\([^()]*["']build["']|start_build\(|["']orchestration\.cli["'],\s*["']build["']|\.execute_in_process\("""
+)
 
 
 def _runs_a_build(function) -> bool:
@@ -187,8 +189,15 @@ def _runs_a_build(function) -> bool:
         return False
 
 
+def _is_e2e(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    if names & E2E_FIXTURES or _runs_a_build(getattr(item, "function", None)):
+        return True
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(_runs_a_build(d.func) for name in names for d in definitions.get(name, ()))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        uses = set(getattr(item, "fixturenames", ()))
-        if uses & E2E_FIXTURES or _runs_a_build(getattr(item, "function", None)):
+        if _is_e2e(item):
             item.add_marker(pytest.mark.e2e)
