@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
 export DO_NOT_TRACK = 1
 export HF_HUB_DISABLE_TELEMETRY = 1
 
-.PHONY: install run test dev bench docs screenshot clean
+.PHONY: install run test test-fast dev bench docs screenshot clean
 
 # The virtualenv is rebuilt when the dependency pins change. Bytecode is compiled at install:
 # with PYTHONDONTWRITEBYTECODE set, every start would otherwise recompile Dagster and dbt (~6 s).
@@ -27,6 +27,9 @@ run: install  ## build the warehouse from the bundled synthetic sample (offline)
 
 test: install  ## run the whole test suite (offline)
 	$(BIN)/pytest
+
+test-fast: install  ## unit tests and dbt unit tests only: no end-to-end build, real data or browser (under a minute)
+	$(BIN)/pytest -m "not e2e"
 
 bench: install  ## the Hub-scale benchmark (2.2M models; about 10 minutes, not part of make test)
 	$(BIN)/python benchmarks/hub_scale.py

@@ -7,7 +7,7 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.conftest import PROJECT_ROOT, run_observatory, warehouse
+from tests.conftest import run_observatory, warehouse
 from tests.snapshot_fixture import EXPECTED, FIXTURE, SCHEMA, model, write_fixture
 
 
@@ -144,15 +144,6 @@ def test_user_mistakes_are_one_line_errors(tmp_path):
     assert bad_date.returncode == 2 and "not a calendar date" in bad_date.stderr
     no_warehouse = run_observatory(tmp_path, "query", "select 1")
     assert no_warehouse.returncode == 2 and "build it first" in no_warehouse.stderr
-
-
-def test_every_analysis_query_runs(built):
-    _, data_dir, _ = built
-    analyses = sorted((PROJECT_ROOT / "dbt_project" / "analyses").glob("a*.sql"))
-    assert [p.name[:2] for p in analyses] == ["a1", "a2", "a3", "a4", "a5", "a6"]
-    with warehouse(data_dir) as con:
-        for path in analyses:
-            con.execute(path.read_text()).fetchall()
 
 
 def test_bad_rows_are_quarantined_and_the_rest_is_built(built):

@@ -1,8 +1,11 @@
 """What users see: the report in a real browser, the Dagster UI metadata, exports and the CLI.
 
-Run on the build of the real slice. Values are checked against plain DuckDB over the raw file.
+Run on the build of the real slice. Each chart's plotted data, as Chromium holds it, is checked against
+values computed from the raw file and the seed by tests/spec_reference.py (the SPEC's definitions in
+plain Python, not the marts' SQL).
 """
 
+import datetime as dt
 import os
 
 import duckdb
@@ -11,8 +14,6 @@ import pytest
 
 from orchestration.lib.report import CHARTS
 from tests.conftest import REAL_SNAPSHOT, run_observatory, warehouse
-
-FLOOR = "2022-03-02 23:29:04"
 
 
 def test_report_renders_every_chart_offline_in_chromium(real_build, real_models_path, chromium, tmp_path_factory):
@@ -31,36 +32,125 @@ def test_report_renders_every_chart_offline_in_chromium(real_build, real_models_
     assert screenshot.stat().st_size > 10_000
 
 
-def test_report_header_and_weekly_chart_match_the_raw_file(real_build, real_models_path, chromium):
+PLOTTED = """() => Object.fromEntries(Array.from(document.querySelectorAll('.plotly-graph-div')).map(d =>
+    [d.id, {title: d.layout.title ? d.layout.title.text : null,
+            traces: d.data.map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || []),
+                                     text: t.text ? Array.from(t.text) : null,
+                                     z: t.z ? Array.from(t.z, row => Array.from(row)) : null}))}]))"""
+HEADER = "() => Object.fromEntries(Array.from(document.querySelectorAll('tr')).map(r => [r.cells[0].innerText, r.cells[1].innerText]))"
+BANNER = "() => Array.from(document.querySelectorAll('.warning'), e => e.innerText)"
+
+
+def read_page(report):
+    """What the page shows once Plotly has drawn: each chart's plotted data, the header and any banner."""
     from tests.browser import open_page
 
-    report = real_build / "reports" / f"report-{REAL_SNAPSHOT}.html"
     with open_page() as page:
-        page.goto(report.as_uri())
-        page.wait_for_selector("#a2-weekly-top .main-svg")
-        header = page.evaluate("() => Object.fromEntries(Array.from(document.querySelectorAll('tr'))"
-                               ".map(r => [r.cells[0].innerText, r.cells[1].innerText]))")
-        bars = page.evaluate("() => document.getElementById('a2-weekly-top').data[0].y")
-        title = page.evaluate("() => document.getElementById('a2-weekly-top').layout.title.text")
+        page.goto(report.resolve().as_uri())
+        for chart_id in CHARTS:
+            page.wait_for_selector(f"#{chart_id} .main-svg", timeout=20_000)
+        return {"charts": page.evaluate(PLOTTED), "header": page.evaluate(HEADER), "banner": page.evaluate(BANNER)}
 
-    rows = pq.read_table(real_models_path, columns=["id"]).num_rows
-    assert header["Models"] == f"{rows:,}"
+
+@pytest.fixture(scope="module")
+def real_page(real_build, chromium):
+    return read_page(real_build / "reports" / f"report-{REAL_SNAPSHOT}.html")
+
+
+@pytest.fixture
+def reference(real_reference):
+    return real_reference
+
+
+def by_trace(chart, group):
+    """{trace name: {x: y}} for a chart whose traces are the series, or {x: y} of one `group` across traces."""
+    series = {t["name"]: dict(zip(t["x"], t["y"])) for t in chart["traces"]}
+    return series if group is None else {name: values.get(group) for name, values in series.items()}
+
+
+def test_report_header_and_no_synthetic_banner_on_real_data(real_page, reference):
+    header = real_page["header"]
+    assert header["Models"] == f"{len(reference.rows):,}"
     assert header["Snapshot"] == REAL_SNAPSHOT
     assert header["Checks"].endswith("passed") and "failed" not in header["Checks"]
+    with_parent = sum(1 for parent in reference.first_parent.values() if parent)
+    assert header["With a parent"] == f"{with_parent:,}"
+    assert header["With a country label"] == f"{sum(1 for c, _ in reference.label.values() if c):,}"
+    assert real_page["banner"] == []
 
-    # The newest complete ISO week's top 10 by likes (ties by id), straight from the raw file.
-    week = title.removeprefix("week of ")
-    expected = duckdb.execute(f"""
-        select id from read_parquet('{real_models_path}')
-        where createdAt <> timestamp '{FLOOR}' and date_trunc('week', createdAt) = date '{week}'
-        order by likes desc, id limit 10""").fetchall()
-    assert [bar.split(". ", 1)[1] for bar in bars] == [model_id for (model_id,) in expected]
-    # The chosen week is the newest one that had ended by the snapshot day.
-    newest = duckdb.execute(f"""
-        select max(date_trunc('week', createdAt)) from read_parquet('{real_models_path}')
-        where createdAt <> timestamp '{FLOOR}'
-          and date_trunc('week', createdAt) + interval 7 day <= date '{REAL_SNAPSHOT}' + interval 1 day""").fetchone()[0]
-    assert week == newest.date().isoformat()
+
+def test_a1_releases_per_provider_and_year(real_page, reference):
+    releases = reference.releases_per_provider_year()
+    last_full_year = reference.snapshot.year - 1
+    mapped = reference.seed.provider_country  # providers with a country in the seed
+    top12 = sorted(mapped, key=lambda p: (-releases.get((p, last_full_year), 0), p))[:12]
+    plotted = {(provider, int(year)): n for year, values in by_trace(real_page["charts"]["a1-release-growth"], None).items()
+               for provider, n in values.items()}
+    assert {provider for provider, _ in plotted} == set(top12)
+    expected = {(p, y): n for (p, y), n in releases.items() if p in top12}
+    assert {key: n for key, n in plotted.items() if n} == expected
+    # Years between a provider's first release and the snapshot's year are drawn, as zeros when empty.
+    assert all(plotted.get((p, y), 0) == 0 for p, y in plotted if (p, y) not in expected)
+
+
+def test_a2_top_ten_of_the_newest_complete_week(real_page, reference):
+    from tests.spec_reference import monday, newest_complete_week
+
+    chart = real_page["charts"]["a2-weekly-top"]
+    complete = newest_complete_week(reference.snapshot)
+    weeks_with_models = {monday(row["createdAt"].date()) for row in reference.released()}
+    week = max(w for w in weeks_with_models if w <= complete)
+    assert chart["title"] == f"week of {week.isoformat()}"
+    top = reference.weekly_top(week)
+    (bars,) = chart["traces"]
+    assert bars["y"] == [f"{rank}. {model_id}" for rank, (model_id, _) in enumerate(top, 1)]
+    assert bars["x"] == [likes for _, likes in top]
+    labels = [reference.label[model_id] for model_id, _ in top]
+    assert bars["text"] == [f"{country or 'unknown'}{' (via base model)' if source == 'base_model' else ''}"
+                            for country, source in labels]
+
+
+def test_a3_heatmap_of_the_tracked_providers_over_364_days(real_page, reference):
+    (heatmap,) = real_page["charts"]["a3-release-heatmap"]["traces"]
+    days = [day.isoformat() for day in reference.heatmap_days()]
+    assert [x[:10] for x in heatmap["x"]] == days
+    expected = reference.heatmap()
+    assert sorted(heatmap["y"]) == sorted(expected)
+    plotted = {provider: dict(zip(days, row)) for provider, row in zip(heatmap["y"], heatmap["z"])}
+    assert {p: sum(row.values()) for p, row in plotted.items()} == {p: sum(c.values()) for p, c in expected.items()}
+    assert {p: {d: n for d, n in row.items() if n} for p, row in plotted.items()} == {
+        p: {d.isoformat(): n for d, n in c.items()} for p, c in expected.items()}
+
+
+@pytest.mark.parametrize("cohort", ["new_365d", "all"])
+def test_a4_download_share_by_country(real_page, reference, cohort):
+    plotted = by_trace(real_page["charts"]["a4-download-share"], cohort)
+    expected = reference.download_shares(cohort)
+    assert {c: v for c, v in plotted.items() if v} == pytest.approx({c: v for c, v in expected.items() if v}, abs=1e-9)
+    if cohort == "new_365d":
+        assert max(plotted, key=plotted.get) == "CN"  # the blog's A4 finding holds on this slice
+
+
+@pytest.mark.parametrize("top_n", [10, 50, 100])
+def test_a5_countries_of_the_most_liked_models(real_page, reference, top_n):
+    plotted = by_trace(real_page["charts"]["a5-top-liked"], f"top {top_n}")
+    expected = {country: n / top_n for country, n in reference.top_liked_countries(top_n).items()}
+    assert {c: v for c, v in plotted.items() if v} == pytest.approx(expected, abs=1e-9)
+
+
+def test_a6_new_derivatives_per_month_by_base_country(real_page, reference):
+    expected = reference.derivatives_per_month()
+    shown = sorted(expected, key=lambda c: (-sum(expected[c].values()), c))[:8]
+    plotted = by_trace(real_page["charts"]["a6-derivatives"], None)
+    assert sorted(plotted) == sorted(shown)
+    for country in shown:
+        months = {dt.date.fromisoformat(x[:10]): n for x, n in plotted[country].items() if n}
+        assert months == dict(expected[country]), country
+
+
+def test_a_sample_build_report_says_it_is_synthetic(sample_build, chromium):
+    page = read_page(sample_build / "reports" / "latest.html")
+    assert len(page["banner"]) == 1 and page["banner"][0].startswith("Synthetic sample: not real Hub data.")
 
 
 def test_dagster_records_row_counts_columns_and_previews(real_build):
