@@ -19,9 +19,15 @@ DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml")
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this interpreter (the project's virtualenv), not whatever is on PATH."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt installed beside this interpreter (the project's virtualenv), not whatever is on PATH.
+
+    Started through `observatory-dbt` (orchestration/lib/child.py), which dies with the build.
+    """
+    for name in ("observatory-dbt", "dbt"):
+        candidate = Path(sys.executable).parent / name
+        if candidate.exists():
+            return str(candidate)
+    return "dbt"
 
 
 @functools.cache
