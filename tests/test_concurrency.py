@@ -101,12 +101,12 @@ def test_a_change_to_the_published_warehouse_outside_any_build_is_not_overwritte
     import duckdb
 
     markers = tmp_path / "markers"
-    build = start_build(data_dir, *_sample("2026-06-11"), markers=markers, pause_at=("before_rename",))
-    wait_paused(markers, "before_rename", build)
+    build = start_build(data_dir, *_sample("2026-06-11"), markers=markers, pause_at=("checks",))
+    wait_paused(markers, "checks", build)
     # A DuckDB client ignores the build's lock and writes the published file directly.
     with duckdb.connect(str(_published(data_dir))) as con:
         con.execute("create table main.outside_note as select 1 as n")
-    resume(markers, "before_rename")
+    resume(markers, "checks")
     out, err = build.communicate(timeout=300)
     assert build.returncode == 1
     assert "the published warehouse was changed while this build ran" in err
