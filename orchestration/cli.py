@@ -150,6 +150,10 @@ def build_command(args) -> int:
             run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
             raise_on_error=False,
         )
+    except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
+        print(f"observatory: the build of {snapshot_date} could not finish: {_innermost(exc)}", file=sys.stderr)
+        _print_disk_hint(settings)
+        return 1
     finally:
         release_all()  # the warehouse lock of a run whose publish step did not run (a blocking check failed)
     if not result.success:
@@ -161,6 +165,7 @@ def build_command(args) -> int:
                 print(f"observatory: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
         print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
+        _print_disk_hint(settings)
         return 1
     print_summary(settings, snapshot_date)
     print_checks(result.get_asset_check_evaluations())
@@ -170,6 +175,32 @@ def build_command(args) -> int:
 
 PID_TAG = "observatory/pid"
 PROCESS_START_TAG = "observatory/process_start"
+
+
+LOW_DISK_BYTES = 64 * 2**20
+
+
+def _print_disk_hint(settings: Settings) -> None:
+    """After a failure: say so when the data folder or the run history is out of disk space."""
+    import shutil
+
+    for name, folder in (("DATA_DIR", settings.data_dir), ("DAGSTER_HOME", settings.dagster_home)):
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        if free < LOW_DISK_BYTES:
+            print(f"hint: the disk of {name} ({folder}) is full ({free // 1024} kB free); free some space "
+                  "and build again", file=sys.stderr)
+            return
+
+
+def _innermost(exc: BaseException) -> str:
+    """The first line of the error at the bottom of a chain of wrapped errors."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 def _input_file(path: Path) -> Path:

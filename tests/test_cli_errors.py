@@ -64,8 +64,8 @@ def test_a_full_disk_fails_the_build_in_one_line_and_publishes_nothing(tmpfs):
     data_dir = tmpfs("size=1m")
     result = run_observatory(data_dir, "build", "--sample-rows", "20000", "--snapshot-date", "2026-06-05")
     err = _one_line(result, 1)
-    assert "No space left on device" in err
-    assert err.splitlines()[-1].startswith("observatory: the build of 2026-06-05 failed (run ")
+    assert err.splitlines()[-2].startswith("observatory: the build of 2026-06-05 ")
+    assert err.splitlines()[-1].startswith(f"hint: the disk of DATA_DIR ({data_dir}) is full (")
     assert not (data_dir / "raw" / "models" / "snapshot_date=2026-06-05").exists()
     assert not (data_dir / "warehouse" / "observatory.duckdb").exists()
 
