@@ -84,7 +84,7 @@ def _damaged_copy(built, tmp_path, offset_fraction: float, length_fraction: floa
     """A copy of the built data folder with random bytes over part of its warehouse file."""
     _, source, _ = built
     data_dir = tmp_path / "data"
-    shutil.copytree(source, data_dir, ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(source, data_dir, symlinks=True, ignore=shutil.ignore_patterns("*.lock", ".building"))
     warehouse = data_dir / "warehouse" / "observatory.duckdb"
     size = warehouse.stat().st_size
     with warehouse.open("r+b") as handle:

