@@ -37,7 +37,7 @@ def wait_for(condition, what: str, process: subprocess.Popen | None = None, time
     while not condition():
         if process is not None and process.poll() is not None:
             out, err = process.communicate()
-            raise AssertionError(f"the build ended (exit {process.returncode}) before {what}:\n{err[-3000:]}")
+            raise AssertionError(f"the build ended (exit {process.returncode}) before {what}:\n{(err or '')[-3000:]}")
         assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
         time.sleep(0.05)
 
