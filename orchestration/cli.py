@@ -603,7 +603,7 @@ def _print_last_refresh(settings: Settings) -> None:
     ended = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc).isoformat(timespec="seconds") if record.end_time else "running"
     checks = check_status(instance, run.run_id)
     if interrupted:
-        state = f"interrupted (its process {run.tags[PID_TAG]} is gone), nothing published"
+        state = f"interrupted (its process {run.tags[PID_TAG]} is gone)"
     elif run.is_finished:
         state = f"{record.dagster_run.status.value.lower()}, ended {ended}"
     else:
