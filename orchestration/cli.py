@@ -101,7 +101,7 @@ def build_command(args) -> int:
     request = SnapshotRequest(
         source=source,
         snapshot_date=snapshot_date,
-        file=args.file.resolve() if args.file else settings.hub_file,
+        file=_input_file(args.file) if args.file else settings.hub_file,
         revision=args.revision,
         sample_rows=args.sample_rows or settings.sample_rows,
         repo_id=settings.hub_stats_repo,
@@ -112,7 +112,7 @@ def build_command(args) -> int:
         raise UserError(str(exc)) from None
 
     _prepare_environment(settings)
-    instance = dg.DagsterInstance.get()
+    instance = _instance(settings)
     # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
     wanted = identity(request) if source in ("sample", "file") else None
     digest = _build_digest(wanted) if wanted else None
@@ -142,11 +142,23 @@ def build_command(args) -> int:
         },
         "loggers": {"console": {"config": {"log_level": "INFO"}}},
     }
-    tags = {"observatory/input": digest} if digest else {}
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
-        raise_on_error=False,
-    )
+    # The process running the build, so `status` can tell a build that was killed from one still running.
+    tags = {PID_TAG: str(os.getpid()), PROCESS_START_TAG: _process_start(os.getpid()) or ""}
+    if digest:
+        tags["observatory/input"] = digest
+    from orchestration.lib.locks import release_all
+
+    try:
+        result = job.with_logger_defs({"console": _one_line_console_logger()}).execute_in_process(
+            run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
+            raise_on_error=False,
+        )
+    except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
+        print(f"observatory: the build of {snapshot_date} could not finish: {_innermost(exc)}", file=sys.stderr)
+        _print_disk_hint(settings)
+        return 1
+    finally:
+        release_all()  # the warehouse lock of a run whose publish step did not run (a blocking check failed)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -156,11 +168,127 @@ def build_command(args) -> int:
                 print(f"observatory: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
         print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
+        _print_disk_hint(settings)
         return 1
     print_summary(settings, snapshot_date)
     print_checks(result.get_asset_check_evaluations())
     print(f"Report:    {settings.report_path(snapshot_date)}")
     return 0
+
+
+PID_TAG = "observatory/pid"
+PROCESS_START_TAG = "observatory/process_start"
+
+
+LOW_DISK_BYTES = 64 * 2**20
+
+
+def _print_disk_hint(settings: Settings) -> None:
+    """After a failure: say so when the data folder or the run history is out of disk space."""
+    import shutil
+
+    for name, folder in (("DATA_DIR", settings.data_dir), ("DAGSTER_HOME", settings.dagster_home)):
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        if free < LOW_DISK_BYTES:
+            print(f"hint: the disk of {name} ({folder}) is full ({free // 1024} kB free); free some space "
+                  "and build again", file=sys.stderr)
+            return
+
+
+def _innermost(exc: BaseException) -> str:
+    """The first line of the error at the bottom of a chain of wrapped errors."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _input_file(path: Path) -> Path:
+    """The --file argument as an absolute path, or a one-line error for what cannot be a snapshot file."""
+    try:
+        resolved = path.resolve()
+        if resolved.is_dir():
+            raise UserError(f"--file {path} is a directory, not a Parquet file")
+        resolved.stat()
+    except UserError:
+        raise
+    except FileNotFoundError:
+        raise UserError(f"source file {path} does not exist") from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a path that cannot be read
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UserError(f"cannot read --file {path}: {reason}") from None
+    return resolved
+
+
+def _one_line_console_logger():
+    """Dagster's console logger, one line per event: a step's traceback stays in the Dagster UI."""
+    import logging
+
+    import dagster as dg
+
+    class FirstLine(logging.Formatter):
+        def format(self, record):
+            return super().format(record).splitlines()[0]
+
+    @dg.logger(
+        {"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+        description="One line per event on stderr; the full event, traceback included, is in the run's log.",
+    )
+    def console(init_context):
+        logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(FirstLine("%(asctime)s - %(message)s"))
+        logger.addHandler(handler)
+        return logger
+
+    return console
+
+
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot), or None if there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _run_process_gone(run) -> bool:
+    """True when the run was started by an `observatory build` process that no longer exists."""
+    pid = run.tags.get(PID_TAG)
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    started = run.tags.get(PROCESS_START_TAG)
+    return bool(started) and _process_start(int(pid)) != started  # the pid now belongs to another process
+
+
+def _instance(settings: Settings):
+    """The Dagster instance, opened (and on first use created) by one process at a time."""
+    import dagster as dg
+
+    from orchestration.lib.locks import Busy, exclusive
+
+    try:
+        with exclusive(settings.instance_lock, "Dagster run history", 300):
+            instance = dg.DagsterInstance.get()
+            # Creating the SQLite storages is not safe for two processes at once: do it here.
+            instance.get_runs(limit=1)
+            instance.event_log_storage  # noqa: B018
+            instance.schedule_storage  # noqa: B018
+    except Busy as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot open the Dagster run history in {settings.dagster_home}: {exc.strerror or exc}") from None
+    return instance
 
 
 def print_checks(evaluations) -> None:
@@ -189,14 +317,24 @@ def _default_snapshot_date(source: str, settings: Settings) -> str:
 
 
 def _prepare_environment(settings: Settings) -> None:
-    """Absolute paths for dbt and a Dagster home inside the data folder, so the UI sees CLI runs."""
+    """Absolute paths for dbt and a Dagster home (DAGSTER_HOME, else in the data folder) the UI shares."""
     os.environ.update(settings.dbt_env())
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    home = settings.dagster_home
+    try:
+        for folder in (home, settings.duckdb_path.parent, settings.raw_models_dir, settings.instance_lock.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            staged = home / f".dagster.yaml.{os.getpid()}"
+            staged.write_text("telemetry:\n  enabled: false\n")
+            os.replace(staged, home / "dagster.yaml")
+        probe = settings.data_dir / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(f"cannot write in the data folder {settings.data_dir}: {exc.strerror or exc}{where}\n"
+                        "set DATA_DIR to a folder you can write") from None
 
 
 def _build_digest(wanted: dict) -> str:
@@ -292,10 +430,12 @@ def _open_warehouse(settings: Settings):
     if not settings.duckdb_path.exists():
         raise UserError(f"no warehouse at {settings.duckdb_path}\nbuild it first: observatory build")
     try:
-        return duckdb.connect(str(settings.duckdb_path), read_only=True)
-    except duckdb.IOException as exc:
-        raise UserError(f"cannot open the warehouse: {str(exc).splitlines()[0]}\n"
-                        "a build may be publishing it right now; try again in a moment") from None
+        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+        con.execute("select count(*) from marts.dim_snapshots").fetchone()
+        return con
+    except duckdb.Error as exc:
+        raise UserError(f"the warehouse {settings.duckdb_path} cannot be read: {str(exc).splitlines()[0]}\n"
+                        "rebuild it: move it away and run observatory build --full-refresh") from None
 
 
 def _built_snapshot(con, requested: str | None) -> str:
@@ -337,10 +477,8 @@ def _run_history(settings: Settings):
     """The Dagster instance the builds record their runs in, or None before the first build."""
     if not (settings.dagster_home / "dagster.yaml").exists():
         return None
-    import dagster as dg
-
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    return dg.DagsterInstance.get()
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return _instance(settings)
 
 
 def _last_check_status(settings: Settings, snapshot_date: str):
@@ -358,22 +496,49 @@ def _last_check_status(settings: Settings, snapshot_date: str):
 
 
 def export_command(args) -> int:
+    import shutil
+
+    import duckdb
+
     settings = Settings.from_env()
     con = _open_warehouse(settings)
     try:
         snapshot_date = _built_snapshot(con, args.snapshot_date)
         out = (args.out or settings.data_dir / "exports" / snapshot_date).resolve()
-        out.mkdir(parents=True, exist_ok=True)
+        # Every file is written into a scratch folder beside the target, which then takes its place
+        # whole: a failed export leaves no partial folder (and an earlier export stays as it was).
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            scratch = out.with_name(f".{out.name}.partial-{os.getpid()}")
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir()
+        except OSError as exc:
+            raise UserError(f"cannot write the export to {out}: {exc.strerror or exc}") from None
         options = "format parquet, compression zstd" if args.format == "parquet" else "format csv, header true"
-        for mart in MARTS:
-            target = out / f"{mart}.{args.format}"
-            staged = target.with_name(target.name + ".tmp")
-            con.execute(f"copy ({mart_slice(mart, snapshot_date)}) to {literal(staged)} ({options})")
-            staged.replace(target)
-            rows = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
-            print(f"  {target.name:<48} {rows:>10} rows")
+        lines = []
+        try:
+            for mart in MARTS:
+                target = scratch / f"{mart}.{args.format}"
+                con.execute(f"copy ({mart_slice(mart, snapshot_date)}) to {literal(target)} ({options})")
+                rows = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
+                lines.append(f"  {target.name:<48} {rows:>10} rows")
+            if out.exists():
+                retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+                os.rename(out, retired)
+                os.rename(scratch, out)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.rename(scratch, out)
+        except duckdb.Error as exc:
+            raise UserError(f"the warehouse {settings.duckdb_path} cannot be read: {str(exc).splitlines()[0]}; "
+                            "nothing was exported") from None
+        except OSError as exc:
+            raise UserError(f"cannot write the export to {out}: {exc.strerror or exc}; nothing was exported") from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     finally:
         con.close()
+    print("\n".join(lines))
     print(f"Exported {len(MARTS)} marts of snapshot {snapshot_date} to {out}")
     return 0
 
@@ -382,25 +547,51 @@ def status_command(args) -> int:
     from orchestration.lib.snapshot_store import SnapshotStore
 
     settings = Settings.from_env()
-    stored = SnapshotStore(settings.raw_models_dir).list()
+    store = SnapshotStore(settings.raw_models_dir)
+    _recover_snapshots(settings, store)
+    stored = store.list()
     if not stored:
         print(f"No snapshot stored under {settings.raw_models_dir}. Build one: observatory build")
         return 0
     built = set()
+    unreadable = None
     if settings.duckdb_path.exists():
-        con = _open_warehouse(settings)
         try:
-            built = {d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots").fetchall()}
-        finally:
-            con.close()
+            con = _open_warehouse(settings)
+        except UserError as exc:
+            unreadable = str(exc).partition("\n")[0]
+        else:
+            try:
+                built = {d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots").fetchall()}
+            finally:
+                con.close()
     print(f"{'snapshot':<12} {'source':<10} {'revision':<14} {'rows':>10}  built  ingested at")
     for snapshot in stored:
         m = snapshot.manifest
         synthetic = " (synthetic)" if m.get("synthetic") else ""
+        is_built = "?" if unreadable else "yes" if m["snapshot_date"] in built else "no"
         print(f"{m['snapshot_date']:<12} {m.get('source') or '':<10} {(m.get('revision') or '')[:12]:<14} "
-              f"{m['rows']:>10}  {'yes' if m['snapshot_date'] in built else 'no ':<5}  {m['ingested_at']}{synthetic}")
+              f"{m['rows']:>10}  {is_built:<5}  {m['ingested_at']}{synthetic}")
+    if unreadable:
+        print(f"\nWarning: {unreadable}; which snapshots are built is unknown (?)")
     _print_last_refresh(settings)
     return 0
+
+
+def _recover_snapshots(settings: Settings, store) -> None:
+    """Put back a snapshot whose replacement was interrupted, unless an ingest is running right now."""
+    from filelock import FileLock, Timeout
+
+    try:
+        settings.raw_lock.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(settings.raw_lock))
+        lock.acquire(timeout=0)
+    except (OSError, Timeout):
+        return  # an ingest holds the store (it recovers too), or the folder is read-only
+    try:
+        store.recover()
+    finally:
+        lock.release()
 
 
 def _print_last_refresh(settings: Settings) -> None:
@@ -415,11 +606,23 @@ def _print_last_refresh(settings: Settings) -> None:
     if not runs:
         return
     run = runs[0]
+    interrupted = not run.is_finished and _run_process_gone(run)
+    if interrupted:
+        # Nobody else will: record in the run history that the run will never finish.
+        instance.report_run_failed(run, f"interrupted: the build process (pid {run.tags[PID_TAG]}) ended "
+                                        "without finishing the run (killed?)")
     record = instance.get_run_record_by_id(run.run_id)
     ended = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc).isoformat(timespec="seconds") if record.end_time else "running"
     checks = check_status(instance, run.run_id)
-    print(f"\nLast refresh: snapshot {run.tags.get('dagster/partition')}, {run.status.value.lower()}, ended {ended}")
-    print(f"Checks: {checks.passed} of {checks.total} passed")
+    if interrupted:
+        state = f"interrupted (its process {run.tags[PID_TAG]} is gone)"
+    elif run.is_finished:
+        state = f"{record.dagster_run.status.value.lower()}, ended {ended}"
+    else:
+        state = "running"
+    print(f"\nLast refresh: snapshot {run.tags.get('dagster/partition')}, {state}")
+    so_far = "" if run.is_finished and not interrupted else " so far"
+    print(f"Checks: {checks.passed} of {checks.total} passed{so_far}")
     for name in checks.failed:
         print(f"  FAILED: {name}")
     for name in checks.warned:

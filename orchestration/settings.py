@@ -36,6 +36,11 @@ class Settings:
     volume_drift_band: float = 0.25
     freshness_max_age_days: int = 3
     lock_timeout_s: float = 1800.0
+    dagster_home: Path | None = None  # DAGSTER_HOME, else DATA_DIR/dagster_home (see __post_init__)
+
+    def __post_init__(self):
+        if self.dagster_home is None:
+            object.__setattr__(self, "dagster_home", self.data_dir / "dagster_home")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -59,6 +64,8 @@ class Settings:
             volume_drift_band=float(os.environ.get("VOLUME_DRIFT_BAND") or 0.25),
             freshness_max_age_days=int(os.environ.get("FRESHNESS_MAX_AGE_DAYS") or 3),
             lock_timeout_s=float(os.environ.get("LOCK_TIMEOUT_S") or 1800),
+            # Where Dagster keeps run history: the same place the UI (make dev) reads.
+            dagster_home=_abs_path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else None,
         )
 
     @property
@@ -83,8 +90,9 @@ class Settings:
         return self.reports_dir / f"report-{snapshot_date}.html"
 
     @property
-    def dagster_home(self) -> Path:
-        return self.data_dir / "dagster_home"
+    def instance_lock(self) -> Path:
+        """Held while the Dagster instance (its SQLite run history) is opened, created or migrated."""
+        return self.data_dir / "locks" / "instance.lock"
 
     def dbt_env(self) -> dict[str, str]:
         """The variables profiles.yml and the sources file read, as absolute paths."""

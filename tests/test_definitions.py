@@ -72,3 +72,13 @@ def test_the_dbt_resource_overrides_exist_in_dagster_dbt():
 
     assert isinstance(DbtCliResource.__dict__["_cli_version"], functools.cached_property)
     assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])
+
+
+def test_every_run_is_one_process_so_the_warehouse_lock_spans_dbt_to_publish():
+    # A run launched from the UI or the schedule holds the warehouse lock from its dbt step's copy to
+    # its publish step only if both steps run in one process (lib/locks.py hold_for_run).
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    assert definitions.resolve_job_def("refresh_snapshot").executor_def is dg.in_process_executor
+    assert definitions.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor

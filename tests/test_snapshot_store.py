@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 
 import duckdb
 import pyarrow as pa
@@ -185,3 +186,51 @@ def test_leftovers_of_killed_ingests_are_cleaned_up(tmp_path, store):
     young.mkdir()
     store.write(_parquet(tmp_path, sample.generate(20, "2026-01-20")), "2026-01-20", {"source": "sample"})
     assert not old.exists() and young.exists()
+
+
+def _ingest_sample(settings, replace=False):
+    import logging
+
+    from orchestration.defs.ingest.assets import ingest
+    from orchestration.defs.ingest.sources import SnapshotRequest
+
+    request = SnapshotRequest(source="sample", snapshot_date="2026-01-20", sample_rows=40)
+    return ingest(request, settings, replace, logging.getLogger("test"))
+
+
+def _replacement_killed_between_its_renames(store, stored):
+    """What `--replace` leaves when killed after moving the stored snapshot aside, before moving the new one in."""
+    store.incoming.mkdir(parents=True, exist_ok=True)
+    (store.incoming / "2026-01-20-0123abcd").mkdir()  # the new one, never moved in
+    os.rename(stored.path, store.incoming / "2026-01-20-0123abcd.retired")
+    assert store.get("2026-01-20") is None
+
+
+def test_a_replacement_killed_between_its_two_renames_is_undone_by_the_next_ingest(tmp_path, monkeypatch):
+    from orchestration.settings import Settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    settings = Settings.from_env()
+    store = SnapshotStore(settings.raw_models_dir)
+    first, outcome = _ingest_sample(settings)
+    assert outcome == "stored"
+    _replacement_killed_between_its_renames(store, first)
+
+    again, outcome = _ingest_sample(settings)
+    assert outcome == "unchanged"  # the snapshot that was stored is back, not ingested anew
+    assert again.manifest == first.manifest
+    assert not list(store.incoming.glob("*.retired"))
+
+
+def test_status_puts_back_a_snapshot_whose_replacement_was_killed(tmp_path):
+    from tests.conftest import run_observatory
+
+    data_dir = tmp_path / "data"
+    store = SnapshotStore(data_dir / "raw" / "models")
+    first = store.write(_parquet(tmp_path, sample.generate(30, "2026-01-20")), "2026-01-20", {"source": "sample"})
+    _replacement_killed_between_its_renames(store, first)
+
+    status = run_observatory(data_dir, "status")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[1].split()[:3] == ["2026-01-20", "sample", "30"]
+    assert store.get("2026-01-20").manifest == first.manifest

@@ -7,6 +7,8 @@ refresh_job = dg.define_asset_job(
     name="refresh_snapshot",
     selection=dg.AssetSelection.all(),
     description="Ingest one snapshot date and build every model, test and check on it.",
+    # One process per run: the warehouse lock is held from the dbt step's copy to the publish step.
+    executor_def=dg.in_process_executor,
 )
 
 # hub-stats is updated daily around 13:00 UTC; refresh today's snapshot half an hour later.

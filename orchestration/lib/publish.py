@@ -18,6 +18,14 @@ class PublishConflict(RuntimeError):
     """Another build published since this one started: publishing would drop its work."""
 
 
+class UnsafeToPublish(RuntimeError):
+    """The built warehouse is not whole (a write-ahead log left, or the snapshot is missing from it)."""
+
+
+def wal_path(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
 def candidate_path(published: Path, run_id: str) -> Path:
     # Same file name in a folder of its own: DuckDB names the catalog after the file, and the
     # views dbt writes refer to it.
@@ -80,17 +88,69 @@ def readable_path(published: Path, run_id: str | None) -> Path:
     return published
 
 
-def publish(published: Path, run_id: str) -> Path:
-    """Replace the published warehouse by this run's candidate, atomically."""
+def checkpoint(database: Path) -> None:
+    """Write everything DuckDB still holds in the file's write-ahead log into the file itself.
+
+    Only the database file is published: rows left in its log would be lost. Fails if a log remains.
+    """
+    import duckdb
+
+    con = duckdb.connect(str(database))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    if wal_path(database).exists():
+        raise UnsafeToPublish(f"{database} still has a write-ahead log after a checkpoint; not publishing it")
+
+
+def verify_snapshot(database: Path, snapshot_date: str) -> tuple[int, int]:
+    """The rows of the snapshot in dim_snapshots and dim_models of `database`; fails unless both are there."""
+    import duckdb
+
+    if wal_path(database).exists():
+        raise UnsafeToPublish(
+            f"the built warehouse {database} has a write-ahead log that publishing would drop; not publishing it"
+        )
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        snapshots = con.execute(
+            "select count(*) from marts.dim_snapshots where snapshot_date = ?::date", [snapshot_date]
+        ).fetchone()[0]
+        models = con.execute(
+            "select count(*) from marts.dim_models where snapshot_date = ?::date", [snapshot_date]
+        ).fetchone()[0]
+    except duckdb.Error as exc:
+        raise UnsafeToPublish(f"the built warehouse {database} cannot be read: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    if snapshots != 1 or models == 0:
+        raise UnsafeToPublish(
+            f"the built warehouse lacks snapshot {snapshot_date} ({snapshots} rows in marts.dim_snapshots, "
+            f"{models} in marts.dim_models); not publishing it"
+        )
+    return snapshots, models
+
+
+def publish(published: Path, run_id: str, snapshot_date: str) -> Path:
+    """Replace the published warehouse by this run's candidate, atomically, once it is known whole.
+
+    The caller holds the warehouse lock for the run, from the candidate's copy to here.
+    """
     candidate = candidate_path(published, run_id)
     if not candidate.exists():
         raise FileNotFoundError(f"run {run_id} has no built warehouse to publish ({candidate} is missing)")
+    verify_snapshot(candidate, snapshot_date)
     base = _base_path(candidate)
     if json.loads(base.read_text()) != _fingerprint(published):
+        # Builds hold the warehouse lock from copy to publish, so only a writer that ignores the
+        # lock (a DuckDB client opening the published file read-write) gets here.
         raise PublishConflict(
-            "another build published the warehouse while this one ran; run this build again to include both"
+            "the published warehouse was changed while this build ran (by something outside the build); "
+            "run this build again to include both"
         )
     os.replace(candidate, published)
+    wal_path(published).unlink(missing_ok=True)  # a log of the replaced file would be replayed into the new one
     shutil.rmtree(candidate.parent, ignore_errors=True)
     return published
 

@@ -90,6 +90,33 @@ class SnapshotStore:
         """Scratch space beside the tree: nothing here is ever read as a snapshot."""
         return self.root.parent / ".incoming"
 
+    def recover(self) -> list[Path]:
+        """Finish what a killed replacement left: put a retired snapshot back if its date has none.
+
+        Replacing moves the stored folder aside (`<date>-<id>.retired` in the scratch folder), then
+        moves the new one in. Killed between the two, the date has no snapshot: the retired copy is
+        put back. Killed after both, the retired copy is simply removed. Call it while holding the
+        raw store's lock (ingest does), so it never races a replacement in progress.
+        Returns the snapshot folders put back.
+        """
+        if not self.incoming.exists():
+            return []
+        retired = sorted(
+            (p for p in self.incoming.glob("*.retired") if p.is_dir() and (p / MANIFEST_NAME).exists()),
+            key=lambda p: p.stat().st_ctime_ns, reverse=True,  # the newest first: the last one moved aside
+        )
+        restored = []
+        for path in retired:
+            snapshot_date = json.loads((path / MANIFEST_NAME).read_text())["snapshot_date"]
+            target = self.partition_dir(snapshot_date)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(path, target)
+                restored.append(target)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        return restored
+
     def partition_dir(self, snapshot_date: str) -> Path:
         parse_snapshot_date(snapshot_date)
         return self.root / f"snapshot_date={snapshot_date}"
@@ -151,6 +178,7 @@ class SnapshotStore:
         snapshot is only replaced when `replace` is true; nothing is touched on any error.
         """
         target = self.partition_dir(snapshot_date)
+        self.recover()
         if target.exists() and not replace:
             raise SnapshotExistsError(
                 f"a snapshot for {snapshot_date} is already stored at {target}; "

@@ -28,6 +28,7 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
     """Fetch and store one snapshot. Returns it and what happened: stored, replaced or unchanged."""
     check_request(request)
     store = SnapshotStore(settings.raw_models_dir)
+    store.recover()  # a replacement killed half-way: its previous snapshot comes back first
     revision = None
     if request.source == "hub_stats":
         revision = hub.resolve_revision(request.repo_id, request.snapshot_date, request.revision)

@@ -1,5 +1,6 @@
 """dbt models and seeds as Dagster assets, one per node, partitioned by snapshot date."""
 
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -10,8 +11,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project, environment
 from orchestration.defs.transform.table_metadata import describe_tables
-from orchestration.lib.locks import exclusive
-from orchestration.lib.publish import candidate_path, publish, start_candidate
+from orchestration.lib.child import PARENT_ENV
+from orchestration.lib.locks import hold_for_run, release_for_run
+from orchestration.lib.publish import candidate_path, checkpoint, publish, start_candidate
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.settings import Settings
 
@@ -53,13 +55,18 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         args = ["build"]
         if config.full_refresh:
             args.append("--full-refresh")
-        with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
+        run_id = context.run.run_id
+        # The warehouse stays this run's from the copy below to its publication (or the run's end):
+        # another build waits here, and never builds on a copy that is about to be replaced.
+        hold_for_run(settings.warehouse_lock, run_id, "warehouse", settings.lock_timeout_s, context.log)
+        try:
             # dbt builds a private copy; the publish step swaps it in once the checks passed.
-            candidate = start_candidate(settings.duckdb_path, context.run.run_id)
+            candidate = start_candidate(settings.duckdb_path, run_id)
             # dbt inherits this process's environment when it starts: hand it absolute paths.
             env = {
                 **settings.dbt_env(), "DUCKDB_PATH": str(candidate),
                 "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
+                PARENT_ENV: str(os.getpid()),
             }
             with environment(env):
                 invocation = dbt.cli(args, context=context)
@@ -75,7 +82,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             except Exception:
                 yield from outputs  # what dbt built before failing
                 raise
-        yield from _with_table_metadata(context, outputs, candidate_path(settings.duckdb_path, context.run.run_id))
+            built = candidate_path(settings.duckdb_path, run_id)
+            # dbt has let go of the file: fold its write-ahead log in, since only the file is published.
+            checkpoint(built)
+        except BaseException:
+            release_for_run(settings.warehouse_lock, run_id)
+            raise
+        yield from _with_table_metadata(context, outputs, built)
 
     return observatory_dbt
 
@@ -116,8 +129,13 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
     )
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
-        with exclusive(settings.warehouse_lock, "warehouse", settings.lock_timeout_s, context.log):
-            path = publish(settings.duckdb_path, context.run.run_id)
+        run_id = context.run.run_id
+        # Normally held since the dbt step of this run; taken here when only this step is re-executed.
+        hold_for_run(settings.warehouse_lock, run_id, "warehouse", settings.lock_timeout_s, context.log)
+        try:
+            path = publish(settings.duckdb_path, run_id, context.partition_key)
+        finally:
+            release_for_run(settings.warehouse_lock, run_id)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
                                               "bytes": path.stat().st_size})
 

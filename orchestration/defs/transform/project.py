@@ -19,26 +19,43 @@ DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml")
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this interpreter (the project's virtualenv), not whatever is on PATH."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt installed beside this interpreter (the project's virtualenv), not whatever is on PATH.
+
+    Started through `observatory-dbt` (orchestration/lib/child.py), which dies with the build.
+    """
+    for name in ("observatory-dbt", "dbt"):
+        candidate = Path(sys.executable).parent / name
+        if candidate.exists():
+            return str(candidate)
+    return "dbt"
 
 
 @functools.cache
 def dbt_project() -> DbtProject:
     """The project with a manifest that matches its files: parsed again only when they changed."""
+    from filelock import FileLock
+
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    digest_path = project.project_dir / project.target_path / "observatory_source_digest"
+    target = project.project_dir / project.target_path
+    digest_path = target / "observatory_source_digest"
     digest = dbt_source_digest()
-    stored = digest_path.read_text() if digest_path.exists() else None
-    if stored != digest or not project.manifest_path.exists():
-        resource = ObservatoryDbtCli(project_dir=project, dbt_executable=dbt_executable())
-        # Parse with the profile builds use, so their partial parse starts from this one.
-        settings = Settings.from_env()
-        with environment({**settings.dbt_env(), "DUCKDB_PATH": str(active_candidate_path(settings.duckdb_path))}):
-            resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
-        digest_path.write_text(digest)
+    if _parsed(project, digest_path, digest):
+        return project
+    target.mkdir(parents=True, exist_ok=True)
+    # Two builds starting together on changed dbt files: one parses, the other waits and reuses it.
+    with FileLock(str(target / "parse.lock")):
+        if not _parsed(project, digest_path, digest):
+            resource = ObservatoryDbtCli(project_dir=project, dbt_executable=dbt_executable())
+            # Parse with the profile builds use, so their partial parse starts from this one.
+            settings = Settings.from_env()
+            with environment({**settings.dbt_env(), "DUCKDB_PATH": str(active_candidate_path(settings.duckdb_path))}):
+                resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+            digest_path.write_text(digest)
     return project
+
+
+def _parsed(project: DbtProject, digest_path: Path, digest: str) -> bool:
+    return digest_path.exists() and digest_path.read_text() == digest and project.manifest_path.exists()
 
 
 def dbt_source_digest() -> str:
