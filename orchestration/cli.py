@@ -84,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_command(args) -> int:
-    import dagster as dg
 
     from orchestration.defs.ingest.sources import SnapshotRequest, check_request, identity
     from orchestration.lib.snapshot_store import parse_snapshot_date
