@@ -94,10 +94,10 @@ def real_models_path() -> Path:
 
 @pytest.fixture(scope="session")
 def real_reference(real_models_path):
-    """The SPEC's definitions computed in plain Python over the real slice (tests/spec_reference.py)."""
+    """The documented definitions computed in plain Python over the real slice (tests/reference.py)."""
     import datetime as dt
 
-    from tests.spec_reference import Snapshot
+    from tests.reference import Snapshot
 
     return Snapshot.read(real_models_path, dt.date.fromisoformat(REAL_SNAPSHOT))
 

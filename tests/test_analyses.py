@@ -1,5 +1,5 @@
 """The analyses users run (dbt_project/analyses/a1-a6), executed on the build of the real slice and
-compared row by row with values computed from the raw file and the seed (tests/spec_reference.py)."""
+compared row by row with values computed from the raw file and the seed (tests/reference.py)."""
 
 import datetime as dt
 from collections import Counter
@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import PROJECT_ROOT, warehouse
-from tests.spec_reference import monday
+from tests.reference import monday
 
 ANALYSES = PROJECT_ROOT / "dbt_project" / "analyses"
 

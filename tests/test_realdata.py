@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REAL_SNAPSHOT as SNAPSHOT
 from tests.conftest import SEED_CSV, warehouse
 TYPED_TAG = re.compile(r"^base_model:(adapter|finetune|quantized|merge):(.+)$")
-# SPEC 2: any createdAt within this minute (UTC) is the floor, an unknown creation date.
+# Any createdAt within this minute (UTC) is the floor, an unknown creation date.
 FLOOR_MINUTE = dt.datetime(2022, 3, 2, 23, 29)
 
 

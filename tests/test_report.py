@@ -1,7 +1,7 @@
 """What users see: the report in a real browser, the Dagster UI metadata, exports and the CLI.
 
 Run on the build of the real slice. Each chart's plotted data, as Chromium holds it, is checked against
-values computed from the raw file and the seed by tests/spec_reference.py (the SPEC's definitions in
+values computed from the raw file and the seed by tests/reference.py (the documented definitions in
 plain Python, not the marts' SQL).
 """
 
@@ -94,7 +94,7 @@ def test_a1_releases_per_provider_and_year(real_page, reference):
 
 
 def test_a2_top_ten_of_the_newest_complete_week(real_page, reference):
-    from tests.spec_reference import monday, newest_complete_week
+    from tests.reference import monday, newest_complete_week
 
     chart = real_page["charts"]["a2-weekly-top"]
     complete = newest_complete_week(reference.snapshot)

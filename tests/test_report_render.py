@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.report import render
-from tests.spec_reference import monday, newest_complete_week
+from tests.reference import monday, newest_complete_week
 
 TABLES = """
 create schema marts;

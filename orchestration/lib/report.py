@@ -13,7 +13,7 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-# The analyses, in the order of the SPEC; each id is also the chart's element id in the page.
+# The analyses, A1-A6 in order; each id is also the chart's element id in the page.
 CHARTS = {
     "a1-release-growth": "A1. Releases per provider and year (the 12 mapped providers with most releases last full year)",
     "a2-weekly-top": "A2. Top new models of the last complete week, by likes, with their country label",
@@ -201,6 +201,6 @@ footer {{ margin-top: 2rem; color: #777; font-size: .85rem; }}
 {synthetic}
 <table>{fact_rows}</table>
 {''.join(sections)}
-<footer>Generated {generated} from the published warehouse. Definitions: the project's SPEC and marts docs.</footer>
+<footer>Generated {generated} from the published warehouse. Definitions: the README and the marts docs (make docs).</footer>
 </body></html>
 """

@@ -48,7 +48,7 @@ LABS = [
 ]
 COMMUNITY = ["unsloth", "bartowski", "mradermacher", "TheBloke", "mlx-community", "lmstudio-community"]
 RELATIONS = ["adapter", "finetune", "quantized", "merge"]
-# Shares of relations among models with a parent on the full Hub (SPEC section 2).
+# Shares of relations among models with a parent on the full Hub (measured on the full Hub file).
 RELATION_SHARES = np.array([0.43, 0.36, 0.19, 0.02])
 PIPELINES = ["text-generation", "text-generation", "text-generation", "image-text-to-text",
              "feature-extraction", "text-to-image", "automatic-speech-recognition", "text-classification"]

@@ -56,7 +56,7 @@ def _examples(rows: list[tuple], render) -> str:
     return f" ({shown}{more})" if rows else ""
 
 
-# The non-floor models of the snapshot with a known creation time: the releases of SPEC section 3.
+# The non-floor models of the snapshot with a known creation time: the releases as defined in the README.
 RELEASES = """
     select * from marts.dim_models
     where snapshot_date = $snapshot_date and not created_at_is_floor and created_at is not null

@@ -1,4 +1,4 @@
-"""The SPEC's definitions (sections 3-4), computed in plain Python over the rows of a raw hub-stats file
+"""The documented definitions (README "Definitions"), computed in plain Python over the rows of a raw hub-stats file
 and the seed CSV: an independent reference for the marts, the analyses and the report.
 
 Nothing here reads the warehouse or reuses the dbt SQL. Dates are UTC (the raw timestamps are naive UTC).
