@@ -441,7 +441,13 @@ def _built_snapshot(con, requested: str | None) -> str:
     """The requested snapshot if it is built, else the newest built one."""
     from orchestration.lib.snapshot_store import parse_snapshot_date
 
-    built = [d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots order by 1").fetchall()]
+    import duckdb
+
+    try:
+        built = [d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots order by 1").fetchall()]
+    except duckdb.Error as exc:  # a damaged block the opening probe did not touch
+        raise UserError(f"the warehouse cannot be read: {str(exc).splitlines()[0]}\n"
+                        "rebuild it: move it away and run observatory build --full-refresh") from None
     if not built:
         raise UserError("the warehouse holds no snapshot yet\nbuild one: observatory build")
     if requested is None:
