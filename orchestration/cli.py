@@ -1,6 +1,7 @@
 """`observatory`: build the warehouse for one snapshot, query it, report on it, export it.
 
-    observatory build [--source S] [--file PATH] [--snapshot-date D] [--replace] [--full-refresh]
+    observatory build [--source S] [--file PATH] [--dir DIR] [--snapshot-date D] [--replace] [--full-refresh]
+    observatory backfill --source hub_weekly|hub_stats|dir [--dir DIR] --from D1 --to D2 [--every day|week]
     observatory query "SQL"
     observatory report [--snapshot-date D]
     observatory export [--format parquet|csv] [--out DIR] [--snapshot-date D]
@@ -9,14 +10,13 @@
 
 import argparse
 import datetime as dt
-import hashlib
-import json
 import os
 import sys
 from pathlib import Path
 
+from orchestration.lib.sources import HISTORY_SOURCES, SOURCE_NAMES
 from orchestration.lib.sql import literal
-from orchestration.settings import DEFAULT_SAMPLE_DATE, SOURCES, Settings
+from orchestration.settings import Settings
 
 MARTS = (
     "dim_models", "dim_organizations", "dim_snapshots", "fct_model_lineage", "fct_base_model_derivatives",
@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="ingest one snapshot and build every model, test and check on it")
-    build.add_argument("--source", choices=SOURCES, help="where the snapshot comes from (default: HUB_SOURCE or sample)")
+    build.add_argument("--source", choices=SOURCE_NAMES, help="where the snapshot comes from (default: HUB_SOURCE or sample)")
     build.add_argument("--file", type=Path, help="hub-stats Parquet file for --source file (default: HUB_FILE)")
+    build.add_argument("--dir", type=Path, help="folder of models-YYYY-MM-DD.parquet files for --source dir (default: HUB_DIR)")
     build.add_argument("--snapshot-date", help="YYYY-MM-DD the snapshot describes (default: SNAPSHOT_DATE, else per source)")
     build.add_argument("--revision", help="hub_stats: dataset commit to ingest")
     build.add_argument("--sample-rows", type=int, help="sample: number of models to generate")
@@ -70,9 +71,17 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("status", help="stored snapshots, the last refresh and its failing checks")
 
+    backfill = commands.add_parser("backfill", help="ingest and build every date a history source offers in a range")
+    backfill.add_argument("--source", choices=HISTORY_SOURCES, required=True, help="where the history comes from")
+    backfill.add_argument("--dir", type=Path, help="folder of models-YYYY-MM-DD.parquet files for --source dir (default: HUB_DIR)")
+    backfill.add_argument("--from", dest="start", required=True, help="first date, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, help="last date, YYYY-MM-DD (inclusive)")
+    backfill.add_argument("--every", choices=("day", "week"), default="day",
+                          help="every date offered, or the last one of each ISO week (default day)")
+
     args = parser.parse_args(argv)
     handlers = {"build": build_command, "query": query_command, "report": report_command,
-                "export": export_command, "status": status_command}
+                "export": export_command, "status": status_command, "backfill": backfill_command}
     try:
         return handlers[args.command](args)
     except UserError as exc:
@@ -83,83 +92,81 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def build_command(args) -> int:
-    import dagster as dg
+def _request(args, settings: Settings, source: str, snapshot_date: str | None):
+    from orchestration.lib.sources import SnapshotRequest
 
-    from orchestration.defs.ingest.sources import SnapshotRequest, check_request, identity
-    from orchestration.lib.snapshot_store import parse_snapshot_date
+    file = getattr(args, "file", None)
+    folder = getattr(args, "dir", None)
+    return SnapshotRequest(
+        source=source,
+        snapshot_date=snapshot_date or "",
+        file=file.resolve() if file else settings.hub_file,
+        revision=getattr(args, "revision", None),
+        sample_rows=getattr(args, "sample_rows", None) or settings.sample_rows,
+        repo_id=settings.hub_stats_repo,
+        weekly_repo=settings.hub_weekly_repo,
+        dir=folder.resolve() if folder else settings.hub_dir,
+    )
+
+
+def build_command(args) -> int:
+    from orchestration.building import run_build
+    from orchestration.lib.sources import check_request, get_source
 
     settings = Settings.from_env()
     source = args.source or settings.hub_source
-    if source not in SOURCES:
-        raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
-    snapshot_date = args.snapshot_date or settings.snapshot_date or _default_snapshot_date(source, settings)
-    try:
-        parse_snapshot_date(snapshot_date)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    request = SnapshotRequest(
-        source=source,
-        snapshot_date=snapshot_date,
-        file=args.file.resolve() if args.file else settings.hub_file,
-        revision=args.revision,
-        sample_rows=args.sample_rows or settings.sample_rows,
-        repo_id=settings.hub_stats_repo,
-    )
+    if source not in SOURCE_NAMES:
+        raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
+    request = _request(args, settings, source, args.snapshot_date or settings.snapshot_date)
+    if not request.snapshot_date:
+        try:
+            request.snapshot_date = get_source(source).default_date(request)
+        except Exception as exc:  # network, auth, a missing repo or folder: one readable line
+            raise UserError(f"no snapshot date for source {source!r}: {exc}") from None
     try:
         check_request(request)
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
 
-    _prepare_environment(settings)
-    instance = dg.DagsterInstance.get()
-    # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
-    wanted = identity(request) if source in ("sample", "file") else None
-    digest = _build_digest(wanted) if wanted else None
-    if digest and not (args.force or args.replace or args.full_refresh) and _already_built(
-        instance, snapshot_date, digest, settings
-    ):
+    result = run_build(settings, request, replace=args.replace, full_refresh=args.full_refresh, force=args.force)
+    snapshot_date = request.snapshot_date
+    if result.skipped:
         print(f"Snapshot {snapshot_date} is already built from the same input and code; nothing to do "
               "(--force rebuilds).")
         print_summary(settings, snapshot_date)
         return 0
-
-    from orchestration.defs import build_definitions
-
-    job = build_definitions().resolve_job_def("refresh_snapshot")
-    run_config = {
-        "ops": {
-            "ingest_snapshot": {
-                "config": {
-                    "source": source,
-                    "file": str(request.file) if request.file else None,
-                    "revision": args.revision,
-                    "sample_rows": request.sample_rows,
-                    "replace": args.replace,
-                }
-            },
-            "observatory_dbt": {"config": {"full_refresh": args.full_refresh}},
-        },
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
-    }
-    tags = {"observatory/input": digest} if digest else {}
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
-        raise_on_error=False,
-    )
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                while error.cause is not None and "Error occurred while executing" in error.message:
-                    error = error.cause  # the user's error, not Dagster's wrapper
-                print(f"observatory: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
+        for line in result.errors:
+            print(f"observatory: {line}", file=sys.stderr)
         print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
         return 1
     print_summary(settings, snapshot_date)
-    print_checks(result.get_asset_check_evaluations())
+    print_checks(result.check_evaluations)
     print(f"Report:    {settings.report_path(snapshot_date)}")
+    return 0
+
+
+def backfill_command(args) -> int:
+    from orchestration.backfill import backfill
+    from orchestration.lib.snapshot_store import parse_snapshot_date
+
+    settings = Settings.from_env()
+    try:
+        if parse_snapshot_date(args.start) > parse_snapshot_date(args.end):
+            raise ValueError(f"--from {args.start} is after --to {args.end}")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    template = _request(args, settings, args.source, None)
+    try:
+        failed = backfill(settings, template, args.start, args.end, args.every,
+                          out=lambda line: print(line, flush=True))
+    except (ValueError, LookupError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    if failed:
+        print(f"observatory: {len(failed)} dates failed: {', '.join(failed)} (run the same command again "
+              "to retry them)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -171,54 +178,6 @@ def print_checks(evaluations) -> None:
         level = "warning" if evaluation.severity.value == "WARN" else "FAILED"
         print(f"  {level}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
               f"{evaluation.description or ''}")
-
-
-def _default_snapshot_date(source: str, settings: Settings) -> str:
-    if source == "sample":
-        return DEFAULT_SAMPLE_DATE
-    if source == "api":
-        return dt.datetime.now(dt.timezone.utc).date().isoformat()
-    if source == "hub_stats":
-        from orchestration.defs.ingest.hub import resolve_revision
-
-        try:
-            return resolve_revision(settings.hub_stats_repo).snapshot_date
-        except Exception as exc:  # network, auth or a missing repo: one readable line
-            raise UserError(f"could not read the revisions of {settings.hub_stats_repo}: {exc}") from None
-    raise UserError("source 'file' needs the date the file describes: --snapshot-date YYYY-MM-DD")
-
-
-def _prepare_environment(settings: Settings) -> None:
-    """Absolute paths for dbt and a Dagster home inside the data folder, so the UI sees CLI runs."""
-    os.environ.update(settings.dbt_env())
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-
-
-def _build_digest(wanted: dict) -> str:
-    from orchestration.defs.transform.project import dbt_source_digest
-
-    return hashlib.sha256(json.dumps([wanted, dbt_source_digest()], sort_keys=True).encode()).hexdigest()
-
-
-def _already_built(instance, snapshot_date: str, digest: str, settings: Settings) -> bool:
-    import dagster as dg
-
-    if not settings.duckdb_path.exists():
-        return False
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name="refresh_snapshot",
-            tags={"dagster/partition": snapshot_date, "observatory/input": digest},
-            statuses=[dg.DagsterRunStatus.SUCCESS],
-        ),
-        limit=1,
-    )
-    return bool(runs)
 
 
 def print_summary(settings: Settings, snapshot_date: str) -> None:

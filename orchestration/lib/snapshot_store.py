@@ -20,7 +20,14 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.raw_schema import CREATED_AT_FLOOR, SchemaError, check_schema, normalized_select, read_schema
+from orchestration.lib.raw_schema import (
+    CREATED_AT_FLOOR,
+    SchemaError,
+    check_schema,
+    missing_optional_columns,
+    normalized_select,
+    read_schema,
+)
 from orchestration.lib.sql import literal
 
 MANIFEST_NAME = "_manifest.json"
@@ -176,7 +183,9 @@ class SnapshotStore:
                 "repo_id": None,
                 "revision": None,
                 "synthetic": False,
+                "license": None,
                 **provenance,
+                "missing_columns": missing_optional_columns(schema),
                 "rows": rows,
                 "quarantined": quarantined,
                 "repaired": repaired,
