@@ -331,10 +331,47 @@ def export_command(args) -> int:
             staged.replace(target)
             rows = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
             print(f"  {target.name:<48} {rows:>10} rows")
+        licences = _source_licences(con, snapshot_date)
     finally:
         con.close()
+    notice = out / "NOTICE.txt"
+    notice.write_text(notice_text(snapshot_date, licences))
     print(f"Exported {len(MARTS)} marts of snapshot {snapshot_date} to {out}")
+    for source, repo_id, licence, dates in licences:
+        print(f"Source licence: {licence or 'not recorded'} ({source}{' ' + repo_id if repo_id else ''}, "
+              f"{dates} snapshots)")
+    print(f"Licence notice: {notice}")
     return 0
+
+
+ODBL_NOTICE = (
+    "Data derived from the dataset {repo} (hub_weekly source) is made available under the Open Database "
+    "License (ODbL-1.0): https://opendatacommons.org/licenses/odbl/1-0/ . Any public use of these files, "
+    "or of a database derived from them, must keep this notice and share alike under ODbL-1.0."
+)
+
+
+def _source_licences(con, snapshot_date: str) -> list[tuple]:
+    """(source, repo_id, licence, n snapshots) of the snapshots the export may derive from: the exported
+    one and every earlier one (trend tables compare a snapshot with those before it)."""
+    return con.execute(
+        "select snapshot_source, repo_id, source_license, count(*) from marts.dim_snapshots"
+        " where snapshot_date <= cast(? as date) group by all order by 1, 2, 3", [snapshot_date]
+    ).fetchall()
+
+
+def notice_text(snapshot_date: str, licences: list[tuple]) -> str:
+    """NOTICE.txt beside exported files: where the data came from and under which licence."""
+    lines = [f"Open Model Observatory export of snapshot {snapshot_date}.", "",
+             "Source data of this export (the snapshot and the earlier ones its trend tables compare with):"]
+    for source, repo_id, licence, dates in licences:
+        lines.append(f"- {source}{' ' + repo_id if repo_id else ''}: {dates} snapshots, "
+                     f"licence: {licence or 'not recorded (ingested before licences were recorded)'}")
+    weekly = sorted({repo_id or "hfmlsoc/hub_weekly_snapshots" for source, repo_id, _, _ in licences
+                     if source == "hub_weekly"})
+    if weekly:
+        lines += ["", ODBL_NOTICE.format(repo=", ".join(weekly))]
+    return "\n".join(lines) + "\n"
 
 
 def status_command(args) -> int:

@@ -38,7 +38,7 @@ def test_write_stores_normalized_rows_and_a_manifest(tmp_path, store):
     columns = duckdb.execute(f"describe select * from '{stored.data_path}'").fetchall()
     types = {name: kind for name, kind, *_ in columns}
     assert types["_id"] == "VARCHAR"  # the model key across renames is kept
-    assert set(types) == set(RAW_COLUMNS)  # extra columns are not carried into the raw layer
+    assert set(types) - {"snapshot_date"} == set(RAW_COLUMNS)  # extra columns (gated) are not carried (snapshot_date: the folder name)
     assert types["safetensors"] == "STRUCT(parameters MAP(VARCHAR, BIGINT), total BIGINT)"
     # Values survive normalization: compare with the input file directly.
     original = duckdb.execute(f"select sum(likes), count(baseModels) from '{source}'").fetchone()

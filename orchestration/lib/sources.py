@@ -229,8 +229,13 @@ class HubWeeklySource(Source):
 
     def resolve(self, request):
         path = f"models/{request.snapshot_date}/{hub.MODELS_FILE}"
-        entries = [e for e in hub.list_tree(request.weekly_repo, f"models/{request.snapshot_date}")
-                   if e.get("type") == "file" and e.get("path") == path]
+        try:
+            listing = hub.list_tree(request.weekly_repo, f"models/{request.snapshot_date}")
+        except hub.HubError as exc:
+            if exc.status_code != 404:
+                raise
+            listing = []  # no such folder
+        entries = [e for e in listing if e.get("type") == "file" and e.get("path") == path]
         if not entries:
             raise LookupError(f"dataset {request.weekly_repo} has no {path}")
         entry = entries[0]
