@@ -121,8 +121,10 @@ def build_command(args) -> int:
     if not request.snapshot_date:
         try:
             request.snapshot_date = get_source(source).default_date(request)
-        except Exception as exc:  # network, auth, a missing repo or folder: one readable line
-            raise UserError(f"no snapshot date for source {source!r}: {exc}") from None
+        except (ValueError, FileNotFoundError) as exc:
+            raise UserError(str(exc)) from None
+        except Exception as exc:  # network, auth or a missing repo: one readable line
+            raise UserError(f"could not list the snapshots source {source!r} offers: {exc}") from None
     try:
         check_request(request)
     except (ValueError, FileNotFoundError) as exc:

@@ -83,7 +83,7 @@ class Source:
         return {"source": self.name, "license": self.license}
 
     def default_date(self, request: SnapshotRequest) -> str:
-        raise ValueError(f"source {self.name!r} needs the date the snapshot describes: --snapshot-date YYYY-MM-DD")
+        raise ValueError(f"source {self.name!r} needs the date the file describes: --snapshot-date YYYY-MM-DD")
 
     def dates(self, request: SnapshotRequest, start: str, end: str) -> list[str]:
         """The snapshot dates the source offers from `start` to `end` (inclusive), ascending."""
