@@ -119,6 +119,8 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
             "path": dg.MetadataValue.path(str(stored.data_path)),
             "dagster/column_schema": _column_schema(stored.data_path),
             "rows_repaired": sum(manifest.get("repaired", {}).values()),
+            "license": manifest.get("license") or "",
+            "missing_columns": ", ".join(manifest.get("missing_columns") or []),
         },
     )
     quarantined = manifest.get("quarantined", {})
