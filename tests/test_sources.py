@@ -175,3 +175,18 @@ def test_the_sensor_is_wired_to_the_refresh_job():
 
     sensor = build_definitions().resolve_sensor_def("hub_refresh_sensor")
     assert sensor.job_name == "refresh_snapshot"
+
+
+def test_backfill_plan_takes_the_last_date_of_each_week_of_a_daily_source(tmp_path):
+    from orchestration.backfill import plan
+
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    # Mon 2025-01-06 and Wed 2025-01-08 share ISO week 2; Sun 2025-01-12 ends it; 2025-01-13 starts week 3.
+    for date in ("2025-01-03", "2025-01-06", "2025-01-08", "2025-01-12", "2025-01-13", "2025-02-01"):
+        (folder / f"models-{date}.parquet").write_bytes(b"x")
+    template = SnapshotRequest(source="dir", snapshot_date="", dir=folder)
+    settings = settings_for(tmp_path)
+    assert plan(settings, template, "2025-01-04", "2025-01-31", "week") == (["2025-01-12", "2025-01-13"], [])
+    assert plan(settings, template, "2025-01-04", "2025-01-31", "day") == (
+        ["2025-01-06", "2025-01-08", "2025-01-12", "2025-01-13"], [])
