@@ -1,6 +1,12 @@
 """Hub-scale benchmark: a 2.2M-model snapshot through the whole warehouse, against two references.
 
     make bench                          # or: .venv/bin/python benchmarks/hub_scale.py [--rows N]
+    .venv/bin/python benchmarks/hub_scale.py --ingest-only [--rows N] [--pad-bytes B]
+
+--ingest-only measures just the ingest of one file (SnapshotStore.write: schema check, row checks,
+quarantine, normalized copy), the step a 1.1-1.6 GB real file goes through; --pad-bytes adds about B
+bytes of incompressible text per row (half to cardData, which is kept, half to an extra column, which
+is dropped) to bring the synthetic file to the size of the real ones.
 
 Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   1. generating the synthetic snapshot (two consecutive days of one growing universe);
@@ -234,11 +240,60 @@ print(time.perf_counter() - t0, len(releases), len(top), len(share), len(direct)
 '''
 
 
+INGEST_SCRIPT = """
+import sys, time
+from pathlib import Path
+from orchestration.lib.snapshot_store import SnapshotStore
+started = time.perf_counter()
+stored = SnapshotStore(Path(sys.argv[2])).write(Path(sys.argv[1]), sys.argv[3], {"source": "file"})
+print(stored.manifest["rows"], stored.manifest["bytes"], round(time.perf_counter() - started, 2))
+"""
+
+
+def pad(source: Path, target: Path, pad_bytes: int) -> None:
+    """`source` with about `pad_bytes` of incompressible hex text per row: half appended to cardData,
+    half in an extra `config` column (the full files carry many such columns; ingest drops them)."""
+    import duckdb
+
+    hashes = max(1, pad_bytes // 64)  # two md5 hex strings (32 bytes each) per step, one per column
+    card = " || ".join(f"md5(id || '{i}c')" for i in range(hashes))
+    config = " || ".join(f"md5(id || '{i}f')" for i in range(hashes))
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = false")
+    con.execute(f"copy (select * replace (coalesce(cardData, '') || {card} as cardData), {config} as config"
+                f" from read_parquet('{source}')) to '{target}' (format parquet, compression zstd)")
+    con.close()
+
+
+def ingest_only(args, env: dict, python: str) -> None:
+    raw = args.workdir / "file.parquet"
+    measure("generate snapshot", [python, "-m", "orchestration.lib.sample", "--rows", str(args.rows),
+                                  "--date", DAY_1, "--out", str(raw)], env)
+    path = raw
+    if args.pad_bytes:
+        path = args.workdir / "padded.parquet"
+        started = time.perf_counter()
+        pad(raw, path, args.pad_bytes)
+        print(f"  {'pad to real-file size':<48} {time.perf_counter() - started:>8.1f} s")
+    size = path.stat().st_size
+    run = measure(f"ingest {size / 1e9:.2f} GB ({args.rows:,} rows)",
+                  [python, "-c", INGEST_SCRIPT, str(path), str(args.workdir / "raw" / "models"), DAY_1], env)
+    rows, stored_bytes, wall = run.pop("output").split()[-3:]
+    result = {"rows": args.rows, "pad_bytes_per_row": args.pad_bytes, "input_bytes": size,
+              "stored_bytes": int(stored_bytes), "ingest_s": float(wall), **run,
+              "machine": {"cpus": os.cpu_count()}}
+    out = RESULTS.with_name("ingest_only.json")
+    out.write_text(json.dumps(result, indent=2))
+    print(f"Results: {out.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=2_200_000, help="models in the universe (default 2,200,000)")
     parser.add_argument("--history", type=int, default=30, help="snapshots stored before day 2 (default 30)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "benchmark", help="scratch folder (deleted first)")
+    parser.add_argument("--ingest-only", action="store_true", help="measure only the ingest of one file")
+    parser.add_argument("--pad-bytes", type=int, default=0, help="with --ingest-only: extra bytes per row")
     args = parser.parse_args()
 
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -250,6 +305,8 @@ def main() -> None:
            "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
     files = {day: args.workdir / f"models-{day}.parquet" for day in (DAY_1, DAY_2)}
     python = str(BIN / "python")
+    if args.ingest_only:
+        return ingest_only(args, env, python)
     results: dict = {"rows": args.rows, "history": args.history, "machine": {"cpus": os.cpu_count()}}
 
     print(f"Hub-scale benchmark: {args.rows:,} models, {args.history} stored snapshots\n")

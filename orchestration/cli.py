@@ -1,6 +1,7 @@
 """`observatory`: build the warehouse for one snapshot, query it, report on it, export it.
 
-    observatory build [--source S] [--file PATH] [--snapshot-date D] [--replace] [--full-refresh]
+    observatory build [--source S] [--file PATH] [--dir DIR] [--snapshot-date D] [--replace] [--full-refresh]
+    observatory backfill --source hub_weekly|hub_stats|dir [--dir DIR] --from D1 --to D2 [--every day|week]
     observatory query "SQL"
     observatory report [--snapshot-date D]
     observatory export [--format parquet|csv] [--out DIR] [--snapshot-date D]
@@ -9,14 +10,13 @@
 
 import argparse
 import datetime as dt
-import hashlib
-import json
 import os
 import sys
 from pathlib import Path
 
+from orchestration.lib.sources import HISTORY_SOURCES, SOURCE_NAMES
 from orchestration.lib.sql import literal
-from orchestration.settings import DEFAULT_SAMPLE_DATE, SOURCES, Settings
+from orchestration.settings import Settings
 
 MARTS = (
     "dim_models", "dim_organizations", "dim_snapshots", "fct_model_lineage", "fct_base_model_derivatives",
@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="ingest one snapshot and build every model, test and check on it")
-    build.add_argument("--source", choices=SOURCES, help="where the snapshot comes from (default: HUB_SOURCE or sample)")
+    build.add_argument("--source", choices=SOURCE_NAMES, help="where the snapshot comes from (default: HUB_SOURCE or sample)")
     build.add_argument("--file", type=Path, help="hub-stats Parquet file for --source file (default: HUB_FILE)")
+    build.add_argument("--dir", type=Path, help="folder of models-YYYY-MM-DD.parquet files for --source dir (default: HUB_DIR)")
     build.add_argument("--snapshot-date", help="YYYY-MM-DD the snapshot describes (default: SNAPSHOT_DATE, else per source)")
     build.add_argument("--revision", help="hub_stats: dataset commit to ingest")
     build.add_argument("--sample-rows", type=int, help="sample: number of models to generate")
@@ -70,9 +71,17 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("status", help="stored snapshots, the last refresh and its failing checks")
 
+    backfill = commands.add_parser("backfill", help="ingest and build every date a history source offers in a range")
+    backfill.add_argument("--source", choices=HISTORY_SOURCES, required=True, help="where the history comes from")
+    backfill.add_argument("--dir", type=Path, help="folder of models-YYYY-MM-DD.parquet files for --source dir (default: HUB_DIR)")
+    backfill.add_argument("--from", dest="start", required=True, help="first date, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="end", required=True, help="last date, YYYY-MM-DD (inclusive)")
+    backfill.add_argument("--every", choices=("day", "week"), default="day",
+                          help="every date offered, or the last one of each ISO week (default day)")
+
     args = parser.parse_args(argv)
     handlers = {"build": build_command, "query": query_command, "report": report_command,
-                "export": export_command, "status": status_command}
+                "export": export_command, "status": status_command, "backfill": backfill_command}
     try:
         return handlers[args.command](args)
     except UserError as exc:
@@ -83,100 +92,66 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def build_command(args) -> int:
+def _request(args, settings: Settings, source: str, snapshot_date: str | None):
+    from orchestration.lib.sources import SnapshotRequest
 
-    from orchestration.defs.ingest.sources import SnapshotRequest, check_request, identity
-    from orchestration.lib.snapshot_store import parse_snapshot_date
+    file = getattr(args, "file", None)
+    folder = getattr(args, "dir", None)
+    return SnapshotRequest(
+        source=source,
+        snapshot_date=snapshot_date or "",
+        file=_input_file(file) if file else settings.hub_file,
+        revision=getattr(args, "revision", None),
+        sample_rows=getattr(args, "sample_rows", None) or settings.sample_rows,
+        repo_id=settings.hub_stats_repo,
+        weekly_repo=settings.hub_weekly_repo,
+        dir=folder.resolve() if folder else settings.hub_dir,
+    )
+
+
+def build_command(args) -> int:
+    from orchestration.building import BuildRefused, run_build
+    from orchestration.lib.sources import check_request, get_source
 
     settings = Settings.from_env()
     source = args.source or settings.hub_source
-    if source not in SOURCES:
-        raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
-    snapshot_date = args.snapshot_date or settings.snapshot_date or _default_snapshot_date(source, settings)
-    try:
-        parse_snapshot_date(snapshot_date)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    request = SnapshotRequest(
-        source=source,
-        snapshot_date=snapshot_date,
-        file=_input_file(args.file) if args.file else settings.hub_file,
-        revision=args.revision,
-        sample_rows=args.sample_rows or settings.sample_rows,
-        repo_id=settings.hub_stats_repo,
-    )
+    if source not in SOURCE_NAMES:
+        raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
+    request = _request(args, settings, source, args.snapshot_date or settings.snapshot_date)
+    if not request.snapshot_date:
+        try:
+            request.snapshot_date = get_source(source).default_date(request)
+        except (ValueError, FileNotFoundError) as exc:
+            raise UserError(str(exc)) from None
+        except Exception as exc:  # network, auth or a missing repo: one readable line
+            raise UserError(f"could not list the snapshots source {source!r} offers: {exc}") from None
     try:
         check_request(request)
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
 
-    _prepare_environment(settings)
-    instance = _instance(settings)
-    # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
-    wanted = identity(request) if source in ("sample", "file") else None
-    digest = _build_digest(wanted) if wanted else None
-    if digest and not (args.force or args.replace or args.full_refresh) and _already_built(
-        instance, snapshot_date, digest, settings
-    ):
+    try:
+        result = run_build(settings, request, replace=args.replace, full_refresh=args.full_refresh, force=args.force)
+    except BuildRefused as exc:
+        raise UserError(str(exc)) from None
+    snapshot_date = request.snapshot_date
+    if result.skipped:
         print(f"Snapshot {snapshot_date} is already built from the same input and code; nothing to do "
               "(--force rebuilds).")
         print_summary(settings, snapshot_date)
         return 0
 
-    from orchestration.defs import build_definitions
-
-    job = build_definitions().resolve_job_def("refresh_snapshot")
-    run_config = {
-        "ops": {
-            "ingest_snapshot": {
-                "config": {
-                    "source": source,
-                    "file": str(request.file) if request.file else None,
-                    "revision": args.revision,
-                    "sample_rows": request.sample_rows,
-                    "replace": args.replace,
-                }
-            },
-            "observatory_dbt": {"config": {"full_refresh": args.full_refresh}},
-        },
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
-    }
-    # The process running the build, so `status` can tell a build that was killed from one still running.
-    tags = {PID_TAG: str(os.getpid()), PROCESS_START_TAG: _process_start(os.getpid()) or ""}
-    if digest:
-        tags["observatory/input"] = digest
-    from orchestration.lib.locks import release_all
-
-    try:
-        result = job.with_logger_defs({"console": _one_line_console_logger()}).execute_in_process(
-            run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
-            raise_on_error=False,
-        )
-    except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
-        print(f"observatory: the build of {snapshot_date} could not finish: {_innermost(exc)}", file=sys.stderr)
-        _print_disk_hint(settings)
-        return 1
-    finally:
-        release_all()  # the warehouse lock of a run whose publish step did not run (a blocking check failed)
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                while error.cause is not None and "Error occurred while executing" in error.message:
-                    error = error.cause  # the user's error, not Dagster's wrapper
-                print(f"observatory: step {event.step_key} failed: {error.message.strip()}", file=sys.stderr)
+        for line in result.errors:
+            print(f"observatory: {line}", file=sys.stderr)
         print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
         _print_disk_hint(settings)
         return 1
     print_summary(settings, snapshot_date)
-    print_checks(result.get_asset_check_evaluations())
+    print_checks(result.check_evaluations)
     print(f"Report:    {settings.report_path(snapshot_date)}")
     return 0
-
-
-PID_TAG = "observatory/pid"
-PROCESS_START_TAG = "observatory/process_start"
 
 
 LOW_DISK_BYTES = 64 * 2**20
@@ -197,14 +172,6 @@ def _print_disk_hint(settings: Settings) -> None:
             return
 
 
-def _innermost(exc: BaseException) -> str:
-    """The first line of the error at the bottom of a chain of wrapped errors."""
-    while (exc.__cause__ or exc.__context__) is not None:
-        exc = exc.__cause__ or exc.__context__
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
 def _input_file(path: Path) -> Path:
     """The --file argument as an absolute path, or a one-line error for what cannot be a snapshot file."""
     try:
@@ -222,41 +189,10 @@ def _input_file(path: Path) -> Path:
     return resolved
 
 
-def _one_line_console_logger():
-    """Dagster's console logger, one line per event: a step's traceback stays in the Dagster UI."""
-    import logging
-
-    import dagster as dg
-
-    class FirstLine(logging.Formatter):
-        def format(self, record):
-            return super().format(record).splitlines()[0]
-
-    @dg.logger(
-        {"log_level": dg.Field(str, is_required=False, default_value="INFO")},
-        description="One line per event on stderr; the full event, traceback included, is in the run's log.",
-    )
-    def console(init_context):
-        logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(FirstLine("%(asctime)s - %(message)s"))
-        logger.addHandler(handler)
-        return logger
-
-    return console
-
-
-def _process_start(pid: int) -> str | None:
-    """When process `pid` started (clock ticks since boot), or None if there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
 def _run_process_gone(run) -> bool:
     """True when the run was started by an `observatory build` process that no longer exists."""
+    from orchestration.building import PID_TAG, PROCESS_START_TAG, process_start
+
     pid = run.tags.get(PID_TAG)
     if not pid:
         return False
@@ -267,27 +203,39 @@ def _run_process_gone(run) -> bool:
     except (PermissionError, ValueError):
         return False
     started = run.tags.get(PROCESS_START_TAG)
-    return bool(started) and _process_start(int(pid)) != started  # the pid now belongs to another process
+    return bool(started) and process_start(int(pid)) != started  # the pid now belongs to another process
 
 
 def _instance(settings: Settings):
-    """The Dagster instance, opened (and on first use created) by one process at a time."""
-    import dagster as dg
-
-    from orchestration.lib.locks import Busy, exclusive
+    from orchestration.building import BuildRefused, open_instance
 
     try:
-        with exclusive(settings.instance_lock, "Dagster run history", 300):
-            instance = dg.DagsterInstance.get()
-            # Creating the SQLite storages is not safe for two processes at once: do it here.
-            instance.get_runs(limit=1)
-            instance.event_log_storage  # noqa: B018
-            instance.schedule_storage  # noqa: B018
-    except Busy as exc:
+        return open_instance(settings)
+    except BuildRefused as exc:
         raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot open the Dagster run history in {settings.dagster_home}: {exc.strerror or exc}") from None
-    return instance
+
+
+def backfill_command(args) -> int:
+    from orchestration.backfill import backfill
+    from orchestration.lib.snapshot_store import parse_snapshot_date
+
+    settings = Settings.from_env()
+    try:
+        if parse_snapshot_date(args.start) > parse_snapshot_date(args.end):
+            raise ValueError(f"--from {args.start} is after --to {args.end}")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    template = _request(args, settings, args.source, None)
+    try:
+        failed = backfill(settings, template, args.start, args.end, args.every,
+                          out=lambda line: print(line, flush=True))
+    except (ValueError, LookupError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    if failed:
+        print(f"observatory: {len(failed)} dates failed: {', '.join(failed)} (run the same command again "
+              "to retry them)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def print_checks(evaluations) -> None:
@@ -299,63 +247,6 @@ def print_checks(evaluations) -> None:
         print(f"  {level}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
               f"{evaluation.description or ''}")
 
-
-def _default_snapshot_date(source: str, settings: Settings) -> str:
-    if source == "sample":
-        return DEFAULT_SAMPLE_DATE
-    if source == "api":
-        return dt.datetime.now(dt.timezone.utc).date().isoformat()
-    if source == "hub_stats":
-        from orchestration.defs.ingest.hub import resolve_revision
-
-        try:
-            return resolve_revision(settings.hub_stats_repo).snapshot_date
-        except Exception as exc:  # network, auth or a missing repo: one readable line
-            raise UserError(f"could not read the revisions of {settings.hub_stats_repo}: {exc}") from None
-    raise UserError("source 'file' needs the date the file describes: --snapshot-date YYYY-MM-DD")
-
-
-def _prepare_environment(settings: Settings) -> None:
-    """Absolute paths for dbt and a Dagster home (DAGSTER_HOME, else in the data folder) the UI shares."""
-    os.environ.update(settings.dbt_env())
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    home = settings.dagster_home
-    try:
-        for folder in (home, settings.duckdb_path.parent, settings.raw_models_dir, settings.instance_lock.parent):
-            folder.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            staged = home / f".dagster.yaml.{os.getpid()}"
-            staged.write_text("telemetry:\n  enabled: false\n")
-            os.replace(staged, home / "dagster.yaml")
-        probe = settings.data_dir / f".write-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise UserError(f"cannot write in the data folder {settings.data_dir}: {exc.strerror or exc}{where}\n"
-                        "set DATA_DIR to a folder you can write") from None
-
-
-def _build_digest(wanted: dict) -> str:
-    from orchestration.defs.transform.project import dbt_source_digest
-
-    return hashlib.sha256(json.dumps([wanted, dbt_source_digest()], sort_keys=True).encode()).hexdigest()
-
-
-def _already_built(instance, snapshot_date: str, digest: str, settings: Settings) -> bool:
-    import dagster as dg
-
-    if not settings.duckdb_path.exists():
-        return False
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name="refresh_snapshot",
-            tags={"dagster/partition": snapshot_date, "observatory/input": digest},
-            statuses=[dg.DagsterRunStatus.SUCCESS],
-        ),
-        limit=1,
-    )
-    return bool(runs)
 
 
 def print_summary(settings: Settings, snapshot_date: str) -> None:
@@ -527,6 +418,8 @@ def export_command(args) -> int:
                 con.execute(f"copy ({mart_slice(mart, snapshot_date)}) to {literal(target)} ({options})")
                 rows = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
                 lines.append(f"  {target.name:<48} {rows:>10} rows")
+            licences = _source_licences(con, snapshot_date)
+            (scratch / "NOTICE.txt").write_text(notice_text(snapshot_date, licences))
             if out.exists():
                 retired = out.with_name(f".{out.name}.old-{os.getpid()}")
                 os.rename(out, retired)
@@ -544,8 +437,43 @@ def export_command(args) -> int:
     finally:
         con.close()
     print("\n".join(lines))
+    notice = out / "NOTICE.txt"
     print(f"Exported {len(MARTS)} marts of snapshot {snapshot_date} to {out}")
+    for source, repo_id, licence, dates in licences:
+        print(f"Source licence: {licence or 'not recorded'} ({source}{' ' + repo_id if repo_id else ''}, "
+              f"{dates} snapshots)")
+    print(f"Licence notice: {notice}")
     return 0
+
+
+ODBL_NOTICE = (
+    "Data derived from the dataset {repo} (hub_weekly source) is made available under the Open Database "
+    "License (ODbL-1.0): https://opendatacommons.org/licenses/odbl/1-0/ . Any public use of these files, "
+    "or of a database derived from them, must keep this notice and share alike under ODbL-1.0."
+)
+
+
+def _source_licences(con, snapshot_date: str) -> list[tuple]:
+    """(source, repo_id, licence, n snapshots) of the snapshots the export may derive from: the exported
+    one and every earlier one (trend tables compare a snapshot with those before it)."""
+    return con.execute(
+        "select snapshot_source, repo_id, source_license, count(*) from marts.dim_snapshots"
+        " where snapshot_date <= cast(? as date) group by all order by 1, 2, 3", [snapshot_date]
+    ).fetchall()
+
+
+def notice_text(snapshot_date: str, licences: list[tuple]) -> str:
+    """NOTICE.txt beside exported files: where the data came from and under which licence."""
+    lines = [f"Open Model Observatory export of snapshot {snapshot_date}.", "",
+             "Source data of this export (the snapshot and the earlier ones its trend tables compare with):"]
+    for source, repo_id, licence, dates in licences:
+        lines.append(f"- {source}{' ' + repo_id if repo_id else ''}: {dates} snapshots, "
+                     f"licence: {licence or 'not recorded (ingested before licences were recorded)'}")
+    weekly = sorted({repo_id or "hfmlsoc/hub_weekly_snapshots" for source, repo_id, _, _ in licences
+                     if source == "hub_weekly"})
+    if weekly:
+        lines += ["", ODBL_NOTICE.format(repo=", ".join(weekly))]
+    return "\n".join(lines) + "\n"
 
 
 def status_command(args) -> int:
@@ -602,6 +530,7 @@ def _recover_snapshots(settings: Settings, store) -> None:
 def _print_last_refresh(settings: Settings) -> None:
     import dagster as dg
 
+    from orchestration.building import PID_TAG
     from orchestration.defs.report.status import check_status
 
     instance = _run_history(settings)

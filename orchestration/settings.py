@@ -14,11 +14,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-SOURCES = ("sample", "file", "hub_stats", "api")
 # The bundled sample describes a fixed day, so re-running the default build changes nothing.
 DEFAULT_SAMPLE_DATE = "2026-01-20"
 DEFAULT_SAMPLE_ROWS = 20_000
 HUB_STATS_REPO = "cfahlgren1/hub-stats"
+HUB_WEEKLY_REPO = "hfmlsoc/hub_weekly_snapshots"
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ class Settings:
     sample_rows: int
     hub_stats_repo: str
     api_authors: tuple[str, ...]
+    hub_weekly_repo: str = HUB_WEEKLY_REPO
+    hub_dir: Path | None = None
+    schedule_source: str = "hub_stats"
+    hub_poll_minutes: int = 30
     weekly_top_n: int = 10
     label_coverage_min: float = 0.5
     volume_drift_band: float = 0.25
@@ -50,6 +54,7 @@ class Settings:
         )
         hub_file = os.environ.get("HUB_FILE")
         authors = os.environ.get("API_AUTHORS", "")
+        hub_dir = os.environ.get("HUB_DIR")
         return cls(
             data_dir=data_dir,
             duckdb_path=duckdb_path,
@@ -59,6 +64,10 @@ class Settings:
             sample_rows=int(os.environ.get("SAMPLE_ROWS") or DEFAULT_SAMPLE_ROWS),
             hub_stats_repo=os.environ.get("HUB_STATS_REPO") or HUB_STATS_REPO,
             api_authors=tuple(a.strip() for a in authors.split(",") if a.strip()),
+            hub_weekly_repo=os.environ.get("HUB_WEEKLY_REPO") or HUB_WEEKLY_REPO,
+            hub_dir=_abs_path(hub_dir) if hub_dir else None,
+            schedule_source=os.environ.get("SCHEDULE_SOURCE") or "hub_stats",
+            hub_poll_minutes=int(os.environ.get("HUB_POLL_MINUTES") or 30),
             weekly_top_n=int(os.environ.get("WEEKLY_TOP_N") or 10),
             label_coverage_min=float(os.environ.get("LABEL_COVERAGE_MIN") or 0.5),
             volume_drift_band=float(os.environ.get("VOLUME_DRIFT_BAND") or 0.25),

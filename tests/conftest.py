@@ -173,10 +173,11 @@ def chromium():
 # Tests that build a warehouse end to end (through the CLI or the Dagster job), read the real slice or
 # drive a browser. `make test-fast` leaves them out (-m "not e2e"); `make test` runs everything.
 # Found by what they use, so a new test is classified without a decorator: one of these fixtures, or a
-# body (of the test or of any fixture it uses) that starts `observatory build` or runs a Dagster job.
+# body (of the test or of any fixture it uses) that starts `observatory build` or `backfill` or runs a Dagster job.
 E2E_FIXTURES = {"built", "real_build", "sample_build", "real_models_path", "chromium"}
 E2E_CALLS = re.compile(
     r"""run_observatory\([^()]*["']build["']|start_build\(|["']orchestration\.cli["'],\s*["']build["']|\.execute_in_process\("""
+    r"""|["']backfill["']"""
 )
 
 

@@ -3,6 +3,8 @@
 - GET  /api/datasets/{repo}/commits/{revision}   -> commit list (newest first)
 - HEAD/GET /datasets/{repo}/resolve/{rev}/{file} -> file bytes with the Hub's commit/etag headers
 - GET  /api/models?author=..&expand[]=..          -> model listing, paginated with a Link header
+- GET  /api/datasets/{repo}/tree/{rev}/{path}     -> the files and folders under path (not recursive),
+                                                     each {type, path, oid, size, lfs?}, as the Hub lists them
 Every request is recorded, headers included, so tests can check what was sent and count how
 often an endpoint was asked (`count`), which is how retries show.
 """
@@ -74,6 +76,33 @@ class FakeHub:
         for name, data in files.items():
             self.files[(repo, sha, name)] = data
 
+    def add_weekly_file(self, repo: str, date: str, data: bytes) -> None:
+        """models/<date>/models.parquet in the one commit of a weekly-snapshots repo (hub_weekly layout)."""
+        if not self.commits.get(repo):
+            self.add_dataset_revision(repo, "d" * 40, "2026-11-01T00:00:00.000Z", {})
+        sha = self.commits[repo][0]["id"]
+        self.files[(repo, sha, f"models/{date}/models.parquet")] = data
+
+    def tree(self, repo: str, revision: str, path: str) -> list[dict] | None:
+        """Entries directly under `path` at `revision`, like the Hub's tree API; None when absent."""
+        sha = next((c["id"] for c in self.commits.get(repo, []) if revision in (c["id"], "main")), None)
+        if sha is None:
+            return None
+        prefix = path.strip("/") + "/" if path.strip("/") else ""
+        entries: dict[str, dict] = {}
+        for (r, s, name), data in self.files.items():
+            if r != repo or s != sha or not name.startswith(prefix):
+                continue
+            head, _, rest = name[len(prefix):].partition("/")
+            if rest:
+                entries.setdefault(head, {"type": "directory", "oid": hashlib.sha1(head.encode()).hexdigest(),
+                                          "size": 0, "path": prefix + head})
+            else:
+                entries[head] = {"type": "file", "oid": hashlib.sha1(data).hexdigest(), "size": len(data),
+                                 "path": name, "lfs": {"oid": hashlib.sha256(data).hexdigest(), "size": len(data),
+                                                       "pointerSize": 134}}
+        return [entries[k] for k in sorted(entries)] or None
+
     def history(self, repo: str, revision: str) -> list[dict] | None:
         """Commits reachable from `revision` (newest first), as the Hub lists them."""
         commits = self.commits.get(repo)
@@ -118,6 +147,10 @@ class FakeHub:
                     i = parts.index("commits")
                     repo, revision = "/".join(parts[2:i]), "/".join(parts[i + 1:])
                     return self._json(hub.history(repo, revision), send_body)
+                if parts[:2] == ["api", "datasets"] and "tree" in parts:
+                    i = parts.index("tree")
+                    repo, revision, path = "/".join(parts[2:i]), parts[i + 1], "/".join(parts[i + 2:])
+                    return self._json(hub.tree(repo, revision, path), send_body)
                 if parts[:1] == ["datasets"] and "resolve" in parts:
                     i = parts.index("resolve")
                     repo, revision, filename = "/".join(parts[1:i]), parts[i + 1], "/".join(parts[i + 2:])

@@ -49,9 +49,9 @@ def test_definitions_load_and_line_up():
     assert dg.AssetKey(["marts", "dim_models"]) in publish_parents
     assert dg.AssetKey(["marts", "fct_weekly_new_model_rankings"]) in publish_parents
 
-    schedule = definitions.resolve_schedule_def("daily_refresh")
-    assert schedule.cron_schedule == "30 13 * * *"
-    assert schedule.execution_timezone in (None, "UTC")
+    sensor = definitions.resolve_sensor_def("hub_refresh_sensor")
+    assert sensor.job_name == "refresh_snapshot"
+    assert sensor.minimum_interval_seconds == 30 * 60
     assert definitions.resolve_job_def("refresh_snapshot").partitions_def is not None
 
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.lib import sample
-from orchestration.lib.raw_schema import SchemaError
+from orchestration.lib.raw_schema import RAW_COLUMNS, SchemaError
 from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, file_sha256, parse_snapshot_date
 
 
@@ -26,7 +26,8 @@ def store(tmp_path):
 
 
 def test_write_stores_normalized_rows_and_a_manifest(tmp_path, store):
-    source = _parquet(tmp_path, sample.generate(200, "2026-01-20"))
+    table = sample.generate(200, "2026-01-20")
+    source = _parquet(tmp_path, table.append_column("gated", pa.array(["false"] * 200)))
     stored = store.write(source, "2026-01-20", {"source": "sample", "synthetic": True})
 
     assert stored.path.name == "snapshot_date=2026-01-20"
@@ -37,7 +38,8 @@ def test_write_stores_normalized_rows_and_a_manifest(tmp_path, store):
     assert manifest["sha256"] == file_sha256(stored.data_path)
     columns = duckdb.execute(f"describe select * from '{stored.data_path}'").fetchall()
     types = {name: kind for name, kind, *_ in columns}
-    assert "_id" not in types  # extra columns are not carried into the raw layer
+    assert types["_id"] == "VARCHAR"  # the model key across renames is kept
+    assert set(types) - {"snapshot_date"} == set(RAW_COLUMNS)  # extra columns (gated) are not carried (snapshot_date: the folder name)
     assert types["safetensors"] == "STRUCT(parameters MAP(VARCHAR, BIGINT), total BIGINT)"
     # Values survive normalization: compare with the input file directly.
     original = duckdb.execute(f"select sum(likes), count(baseModels) from '{source}'").fetchone()

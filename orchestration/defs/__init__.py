@@ -8,16 +8,17 @@ def build_definitions() -> dg.Definitions:
     from orchestration.defs.checks.assets import metric_checks
     from orchestration.defs.ingest.assets import ingest_snapshot
     from orchestration.defs.report.assets import snapshot_report
-    from orchestration.defs.schedules import daily_refresh_schedule, refresh_job
+    from orchestration.defs.schedules import build_refresh_sensor, refresh_job
     from orchestration.defs.transform.assets import build_dbt_assets, build_publish_asset
     from orchestration.defs.transform.project import dbt_resource
+    from orchestration.settings import Settings
 
     dbt_models = build_dbt_assets()
     return dg.Definitions(
         assets=[ingest_snapshot, dbt_models, build_publish_asset(dbt_models), snapshot_report],
         asset_checks=metric_checks,
         jobs=[refresh_job],
-        schedules=[daily_refresh_schedule],
+        sensors=[build_refresh_sensor(Settings.from_env().hub_poll_minutes)],
         resources={"dbt": dbt_resource()},
         # A run is one process, so the warehouse lock its dbt step takes is still held when its
         # publish step runs (see lib/locks.py): also for runs launched from the UI or the schedule.

@@ -1,6 +1,10 @@
-"""The refresh job and its daily schedule."""
+"""The refresh job, and the sensor that runs it when the Hub has a new day of real data."""
+
+import datetime as dt
 
 import dagster as dg
+
+from orchestration.settings import Settings
 
 # Everything for one snapshot date: the raw snapshot, every dbt model, test and check, the report.
 refresh_job = dg.define_asset_job(
@@ -11,11 +15,54 @@ refresh_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-# hub-stats is updated daily around 13:00 UTC; refresh today's snapshot half an hour later.
-daily_refresh_schedule = dg.build_schedule_from_partitioned_job(
-    refresh_job,
-    name="daily_refresh",
-    hour_of_day=13,
-    minute_of_hour=30,
-    description="Daily at 13:30 UTC: ingest today's snapshot and rebuild its marts.",
-)
+def refresh_request(settings: Settings, today: str) -> dg.RunRequest | dg.SkipReason:
+    """What the sensor asks for: today's snapshot from the configured source (SCHEDULE_SOURCE,
+    default hub_stats), or a reason to skip and look again at the next poll."""
+    from orchestration.defs.ingest.hub import HubError
+    from orchestration.lib.sources import SnapshotRequest, get_source
+
+    try:
+        source = get_source(settings.schedule_source)
+    except ValueError as exc:
+        return dg.SkipReason(f"SCHEDULE_SOURCE: {exc}")
+    request = SnapshotRequest(source=source.name, snapshot_date=today, repo_id=settings.hub_stats_repo,
+                              weekly_repo=settings.hub_weekly_repo, dir=settings.hub_dir, file=settings.hub_file,
+                              sample_rows=settings.sample_rows)
+    config = {"source": source.name}
+    try:
+        if source.name == "hub_stats":
+            revision = source.resolve(request)  # the last commit dated today, or LookupError
+            snapshot_date, config["revision"] = today, revision.sha
+        elif source.name == "api":
+            snapshot_date = today
+        else:  # the newest date the source offers (the week of hub_weekly, a folder's newest file)
+            snapshot_date = source.default_date(request)
+    except (LookupError, ValueError, FileNotFoundError) as exc:
+        return dg.SkipReason(f"{source.name}: nothing for {today} yet ({exc}); checking again in {settings.hub_poll_minutes} min")
+    except HubError as exc:
+        return dg.SkipReason(f"{source.name}: the Hub did not answer ({exc}); checking again in {settings.hub_poll_minutes} min")
+    return dg.RunRequest(
+        run_key=f"{source.name}:{snapshot_date}",  # one run per date: later polls of the day skip
+        partition_key=snapshot_date,
+        run_config={"ops": {"ingest_snapshot": {"config": config}}},
+        tags={"observatory/source": source.name},
+    )
+
+
+def build_refresh_sensor(poll_minutes: int) -> dg.SensorDefinition:
+    """hub-stats is updated daily around 13:00 UTC, sometimes hours late: poll instead of guessing the hour."""
+
+    @dg.sensor(
+        name="hub_refresh_sensor",
+        job=refresh_job,
+        minimum_interval_seconds=poll_minutes * 60,
+        description=(
+            f"Every {poll_minutes} min (HUB_POLL_MINUTES): when the configured source (SCHEDULE_SOURCE, default "
+            "hub_stats) has today's revision, ingest it and rebuild its marts; until then skip, saying why."
+        ),
+    )
+    def hub_refresh_sensor(context: dg.SensorEvaluationContext):
+        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        return refresh_request(Settings.from_env(), today)
+
+    return hub_refresh_sensor

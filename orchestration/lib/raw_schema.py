@@ -69,6 +69,8 @@ def _is_json_text(t: pa.DataType) -> bool:
 # column -> (required, type check, expected type in words, normalizing SQL expression)
 COLUMNS: dict[str, tuple[bool, object, str, str]] = {
     "id": (True, _is_string, "string", "cast(id as varchar)"),
+    # The Hub's immutable object id: the model key across renames (in the full files, not in every slice).
+    "_id": (False, _is_string, "string", "cast(_id as varchar)"),
     "author": (False, _is_string, "string", "cast(author as varchar)"),
     "createdAt": (True, _is_timestamp, "timestamp", "cast(createdAt as timestamp)"),
     "lastModified": (False, _is_timestamp, "timestamp", "cast(lastModified as timestamp)"),
@@ -145,6 +147,17 @@ def check_schema(schema: pa.Schema) -> list[str]:
         if not type_ok(actual):
             problems.append(f"column '{name}' has type {actual}, expected {expected}")
     return problems
+
+
+def missing_optional_columns(schema: pa.Schema) -> list[str]:
+    """Optional columns the file lacks (absent, or all-null typed): null in the stored snapshot.
+
+    Real files of earlier schema eras lack some (cardData and trendingScore before ~2024-10,
+    downloadsAllTime before 2025-02-26); the manifest records which, per snapshot."""
+    return [
+        name for name, (required, *_rest) in COLUMNS.items()
+        if not required and (schema.get_field_index(name) < 0 or pa.types.is_null(schema.field(schema.get_field_index(name)).type))
+    ]
 
 
 def normalized_select(parquet_path: Path, schema: pa.Schema) -> str:

@@ -15,14 +15,16 @@ manifests as (
 
 snapshots as (
 
-    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at
+    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at,
+        missing_columns, source_license
     from manifests
     where {{ snapshot_scope() }}
 
     {% if is_incremental() %}
     union all
 
-    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at
+    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at,
+        missing_columns, source_license
     from {{ this }}
     where not ({{ snapshot_scope() }})
     {% endif %}
@@ -40,6 +42,8 @@ final as (
         n_rows,
         sha256,
         ingested_at,
+        missing_columns,
+        source_license,
         snapshot_date in (select snapshot_date from manifests) as is_raw_stored
     from snapshots
 

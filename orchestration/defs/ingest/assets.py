@@ -6,8 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.ingest import hub
-from orchestration.defs.ingest.sources import SnapshotRequest, check_request, fetch, identity
+from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.lib.locks import exclusive
 from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot
@@ -15,10 +14,11 @@ from orchestration.settings import Settings
 
 
 class IngestConfig(dg.Config):
-    """Where the snapshot comes from. Unset fields fall back to HUB_SOURCE, HUB_FILE, SAMPLE_ROWS."""
+    """Where the snapshot comes from. Unset fields fall back to HUB_SOURCE, HUB_FILE, HUB_DIR, SAMPLE_ROWS."""
 
     source: str | None = None
     file: str | None = None
+    dir: str | None = None
     revision: str | None = None
     sample_rows: int | None = None
     replace: bool = False
@@ -26,20 +26,13 @@ class IngestConfig(dg.Config):
 
 def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> tuple[StoredSnapshot, str]:
     """Fetch and store one snapshot. Returns it and what happened: stored, replaced or unchanged."""
-    check_request(request)
+    source = check_request(request)
     store = SnapshotStore(settings.raw_models_dir)
     store.recover()  # a replacement killed half-way: its previous snapshot comes back first
-    revision = None
-    if request.source == "hub_stats":
-        revision = hub.resolve_revision(request.repo_id, request.snapshot_date, request.revision)
-        if revision.snapshot_date != request.snapshot_date:
-            raise ValueError(
-                f"revision {revision.sha} of {request.repo_id} is dated {revision.snapshot_date}, "
-                f"not {request.snapshot_date}"
-            )
-        log.info(f"hub_stats: {request.repo_id} at revision {revision.sha} ({revision.committed_at})")
-
-    wanted = identity(request, revision)
+    resolved = source.resolve(request)
+    if resolved is not None:
+        log.info(source.describe(resolved))
+    wanted = source.identity(request, resolved)
     existing = store.get(request.snapshot_date)
     if existing and not replace:
         if wanted is not None and existing.manifest.get("identity") == wanted:
@@ -53,7 +46,7 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
     store.incoming.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=store.incoming))
     try:
-        fetched = fetch(request, workdir, revision)
+        fetched = source.fetch(request, workdir, resolved)
         stored = store.write(
             fetched.path, request.snapshot_date, {**fetched.provenance, "identity": wanted}, replace=replace
         )
@@ -82,7 +75,8 @@ QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
             description=(
                 "One snapshot of Hub model metadata (hub-stats schema), stored as immutable Parquet under "
                 "raw/models/snapshot_date=YYYY-MM-DD/. Sources: sample (synthetic), file, hub_stats "
-                "(dataset cfahlgren1/hub-stats at a revision) or api (HfApi.list_models)."
+                "(dataset cfahlgren1/hub-stats at a revision), api (HfApi.list_models), hub_weekly "
+                "(hfmlsoc/hub_weekly_snapshots, ODbL-1.0) or dir (a folder of dated files)."
             ),
         ),
         dg.AssetSpec(
@@ -107,6 +101,8 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
         sample_rows=config.sample_rows or settings.sample_rows,
         repo_id=settings.hub_stats_repo,
         api_authors=settings.api_authors,
+        weekly_repo=settings.hub_weekly_repo,
+        dir=Path(config.dir) if config.dir else settings.hub_dir,
     )
     with exclusive(settings.raw_lock, "raw snapshot store", settings.lock_timeout_s, context.log):
         stored, outcome = ingest(request, settings, config.replace, context.log)
@@ -124,6 +120,8 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
             "path": dg.MetadataValue.path(str(stored.data_path)),
             "dagster/column_schema": _column_schema(stored.data_path),
             "rows_repaired": sum(manifest.get("repaired", {}).values()),
+            "license": manifest.get("license") or "",
+            "missing_columns": ", ".join(manifest.get("missing_columns") or []),
         },
     )
     quarantined = manifest.get("quarantined", {})

@@ -60,15 +60,28 @@ def request_timeout_s() -> float:
     return float(os.environ.get("HUB_TIMEOUT_S") or HUB_TIMEOUT_S)
 
 
-def resolve_revision(repo_id: str, snapshot_date: str | None = None, revision: str | None = None) -> Revision:
-    """The dataset commit to ingest: `revision` itself, the last commit of `snapshot_date`,
-    or the newest commit."""
+def list_revisions(repo_id: str, revision: str | None = None) -> list[Revision]:
+    """The dataset's commits reachable from `revision` (default main), newest first."""
     url = f"{constants.ENDPOINT}/api/datasets/{repo_id}/commits/{quote(revision or 'main', safe='')}"
-    commits = [
+    return [
         Revision(item["id"], dt.datetime.fromisoformat(item["date"].replace("Z", "+00:00")))
         for page in _json_pages(url, {}, f"listing the commits of {repo_id}")
         for item in page
     ]
+
+
+def list_tree(repo_id: str, path: str, revision: str = "main") -> list[dict]:
+    """The entries (files and folders, not recursive) under `path` of a dataset repo, as the Hub's
+    tree API lists them: {type, path, oid, size, lfs?}. Each page bounded in time and retried."""
+    url = (f"{constants.ENDPOINT}/api/datasets/{repo_id}/tree/{quote(revision, safe='')}/"
+           f"{quote(path.strip('/'))}")
+    return [item for page in _json_pages(url, {}, f"listing {path} of {repo_id}") for item in page]
+
+
+def resolve_revision(repo_id: str, snapshot_date: str | None = None, revision: str | None = None) -> Revision:
+    """The dataset commit to ingest: `revision` itself, the last commit of `snapshot_date`,
+    or the newest commit."""
+    commits = list_revisions(repo_id, revision)
     if not commits:
         raise LookupError(f"dataset {repo_id} has no commits")
     if revision or snapshot_date is None:
@@ -129,6 +142,18 @@ def download_models_file(repo_id: str, revision: Revision, dest_dir: Path, attem
                                                                          constants.HF_HUB_ETAG_TIMEOUT)))
 
     return with_retries(download, f"download of {MODELS_FILE} at {revision.sha[:12]}", attempts)
+
+
+def download_repo_file(repo_id: str, path_in_repo: str, dest_dir: Path, revision: str = "main",
+                       attempts: int = 4) -> Path:
+    """Download one file of a dataset repo into dest_dir, bounded and retried like download_models_file."""
+
+    def download() -> Path:
+        return Path(hf_hub_download(repo_id, path_in_repo, repo_type="dataset", revision=revision,
+                                    local_dir=dest_dir, etag_timeout=min(request_timeout_s(),
+                                                                         constants.HF_HUB_ETAG_TIMEOUT)))
+
+    return with_retries(download, f"download of {path_in_repo} of {repo_id}", attempts)
 
 
 def with_retries(operation: Callable, what: str, attempts: int = 4, max_delay: float = 60.0):

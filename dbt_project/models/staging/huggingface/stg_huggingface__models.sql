@@ -11,6 +11,7 @@ renamed as (
     select
         cast(snapshot_date as date) as snapshot_date,
         id as model_id,
+        _id as model_object_id,
         -- A legacy id without namespace belongs to its author; without an author either, the id
         -- is its own namespace (an unmapped org, so no country is invented for it).
         coalesce({{ org_of('id') }}, nullif(trim(author), ''), id) as org,

@@ -3,6 +3,10 @@
 with source as (
 
     select * from {{ source('huggingface', 'snapshot_manifests') }}
+    -- Manifests written before these fields existed lack them: the columns exist either way.
+    union all by name
+    select cast(null as varchar[]) as missing_columns, cast(null as varchar) as license
+    where false
 
 ),
 
@@ -16,7 +20,9 @@ renamed as (
         coalesce(cast(synthetic as boolean), false) as is_synthetic,
         cast(rows as bigint) as n_rows,
         cast(sha256 as varchar) as sha256,
-        cast(ingested_at as timestamptz) as ingested_at
+        cast(ingested_at as timestamptz) as ingested_at,
+        array_to_string(cast(missing_columns as varchar[]), ', ') as missing_columns,
+        cast(license as varchar) as source_license
     from source
 
 )

@@ -1,0 +1,213 @@
+"""Build one snapshot date: ingest it and run every model, test and check on it (the refresh job).
+
+`observatory build` and `observatory backfill` both come through `run_build`, in process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestration.lib.sources import SnapshotRequest, get_source
+from orchestration.settings import Settings
+
+
+@dataclass
+class BuildResult:
+    snapshot_date: str
+    success: bool
+    skipped: bool = False  # already built from the same input and code
+    run_id: str | None = None
+    errors: list[str] = field(default_factory=list)  # one line per failed step
+    check_evaluations: list = field(default_factory=list)
+
+
+class BuildRefused(RuntimeError):
+    """The build cannot start here (a data folder that cannot be written, run history busy): one line."""
+
+
+def prepare_environment(settings: Settings) -> None:
+    """Absolute paths for dbt and a Dagster home (DAGSTER_HOME, else in the data folder) the UI shares."""
+    os.environ.update(settings.dbt_env())
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    home = settings.dagster_home
+    try:
+        for folder in (home, settings.duckdb_path.parent, settings.raw_models_dir, settings.instance_lock.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            staged = home / f".dagster.yaml.{os.getpid()}"
+            staged.write_text("telemetry:\n  enabled: false\n")
+            os.replace(staged, home / "dagster.yaml")
+        probe = settings.data_dir / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildRefused(f"cannot write in the data folder {settings.data_dir}: {exc.strerror or exc}{where}\n"
+                           "set DATA_DIR to a folder you can write") from None
+
+
+def open_instance(settings: Settings):
+    """The Dagster instance, opened (and on first use created) by one process at a time."""
+    import dagster as dg
+
+    from orchestration.lib.locks import Busy, exclusive
+
+    try:
+        with exclusive(settings.instance_lock, "Dagster run history", 300):
+            instance = dg.DagsterInstance.get()
+            # Creating the SQLite storages is not safe for two processes at once: do it here.
+            instance.get_runs(limit=1)
+            instance.event_log_storage  # noqa: B018
+            instance.schedule_storage  # noqa: B018
+    except Busy as exc:
+        raise BuildRefused(str(exc)) from None
+    except OSError as exc:
+        raise BuildRefused(f"cannot open the Dagster run history in {settings.dagster_home}: {exc.strerror or exc}") from None
+    return instance
+
+
+# The process running a build, so `status` can tell a build that was killed from one still running.
+PID_TAG = "observatory/pid"
+PROCESS_START_TAG = "observatory/process_start"
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot), or None if there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def innermost(exc: BaseException) -> str:
+    """The first line of the error at the bottom of a chain of wrapped errors."""
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def one_line_console_logger():
+    """Dagster's console logger, one line per event: a step's traceback stays in the Dagster UI."""
+    import logging
+    import sys
+
+    import dagster as dg
+
+    class FirstLine(logging.Formatter):
+        def format(self, record):
+            return super().format(record).splitlines()[0]
+
+    @dg.logger(
+        {"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+        description="One line per event on stderr; the full event, traceback included, is in the run's log.",
+    )
+    def console(init_context):
+        logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(FirstLine("%(asctime)s - %(message)s"))
+        logger.addHandler(handler)
+        return logger
+
+    return console
+
+
+def run_build(settings: Settings, request: SnapshotRequest, replace: bool = False, full_refresh: bool = False,
+              force: bool = False, log_level: str = "INFO") -> BuildResult:
+    """Ingest `request` and build the warehouse for its date with the refresh job, in this process.
+    The request has been checked (check_request)."""
+    prepare_environment(settings)
+    instance = open_instance(settings)
+    source = get_source(request.source)
+    # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
+    wanted = source.identity(request) if source.local else None
+    digest = build_digest(wanted) if wanted else None
+    if digest and not (force or replace or full_refresh) and already_built(instance, request.snapshot_date, digest, settings):
+        return BuildResult(request.snapshot_date, True, skipped=True)
+
+    from orchestration.defs import build_definitions
+
+    job = build_definitions().resolve_job_def("refresh_snapshot")
+    run_config = {
+        "ops": {
+            "ingest_snapshot": {
+                "config": {
+                    "source": request.source,
+                    "file": str(request.file) if request.file else None,
+                    "dir": str(request.dir) if request.dir else None,
+                    "revision": request.revision,
+                    "sample_rows": request.sample_rows,
+                    "replace": replace,
+                }
+            },
+            "observatory_dbt": {"config": {"full_refresh": full_refresh}},
+        },
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+    tags = {PID_TAG: str(os.getpid()), PROCESS_START_TAG: process_start(os.getpid()) or ""}
+    if digest:
+        tags["observatory/input"] = digest
+    from orchestration.lib.locks import release_all
+
+    try:
+        result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
+            run_config=run_config, instance=instance, partition_key=request.snapshot_date, tags=tags,
+            raise_on_error=False,
+        )
+    except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
+        return BuildResult(request.snapshot_date, False, errors=[f"the build could not finish: {innermost(exc)}"])
+    finally:
+        release_all()  # the warehouse lock of a run whose publish step did not run (a blocking check failed)
+    if not result.success:
+        errors = []
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                while error.cause is not None and "Error occurred while executing" in error.message:
+                    error = error.cause  # the user's error, not Dagster's wrapper
+                errors.append(f"step {event.step_key} failed: {error.message.strip()}")
+        return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=errors)
+    return BuildResult(request.snapshot_date, True, run_id=result.run_id,
+                       check_evaluations=result.get_asset_check_evaluations())
+
+
+def build_digest(wanted: dict) -> str:
+    from orchestration.defs.transform.project import dbt_source_digest
+
+    return hashlib.sha256(json.dumps([wanted, dbt_source_digest()], sort_keys=True).encode()).hexdigest()
+
+
+def already_built(instance, snapshot_date: str, digest: str, settings: Settings) -> bool:
+    import dagster as dg
+
+    if not settings.duckdb_path.exists():
+        return False
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name="refresh_snapshot",
+            tags={"dagster/partition": snapshot_date, "observatory/input": digest},
+            statuses=[dg.DagsterRunStatus.SUCCESS],
+        ),
+        limit=1,
+    )
+    return bool(runs)
+
+
+def built_dates(settings: Settings) -> set[str]:
+    """Snapshot dates the published warehouse holds (marts.dim_snapshots)."""
+    import duckdb
+
+    if not settings.duckdb_path.exists():
+        return set()
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        return {d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots").fetchall()}
+    except duckdb.CatalogException:
+        return set()
+    finally:
+        con.close()
