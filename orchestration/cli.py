@@ -100,7 +100,7 @@ def _request(args, settings: Settings, source: str, snapshot_date: str | None):
     return SnapshotRequest(
         source=source,
         snapshot_date=snapshot_date or "",
-        file=_input_file(file) if file else settings.hub_file,
+        file=Path(os.path.abspath(file)) if file else settings.hub_file,  # checked once the date is known
         revision=getattr(args, "revision", None),
         sample_rows=getattr(args, "sample_rows", None) or settings.sample_rows,
         repo_id=settings.hub_stats_repo,
@@ -125,6 +125,8 @@ def build_command(args) -> int:
             raise UserError(str(exc)) from None
         except Exception as exc:  # network, auth or a missing repo: one readable line
             raise UserError(f"could not list the snapshots source {source!r} offers: {exc}") from None
+    if args.file:
+        request.file = _input_file(args.file)
     try:
         check_request(request)
     except (ValueError, FileNotFoundError) as exc:
