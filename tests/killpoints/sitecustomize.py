@@ -33,15 +33,15 @@ def pause(point: str) -> None:
 
 
 def _patch_ingest(module):
-    fetch = module.fetch
+    # The snapshot has been fetched and is about to be stored.
+    write = module.SnapshotStore.write
 
-    @functools.wraps(fetch)
-    def fetched(*args, **kwargs):
-        result = fetch(*args, **kwargs)
+    @functools.wraps(write)
+    def fetched(self, *args, **kwargs):
         pause("fetched")
-        return result
+        return write(self, *args, **kwargs)
 
-    module.fetch = fetched
+    module.SnapshotStore.write = fetched
 
 
 def _patch_dbt_invocation(module):
@@ -108,7 +108,7 @@ def _patch_duckdb(module):
 
 
 PATCHES = {
-    "orchestration.defs.ingest.assets": _patch_ingest,
+    "orchestration.lib.snapshot_store": _patch_ingest,
     "dagster_dbt.core.dbt_cli_invocation": _patch_dbt_invocation,
     "orchestration.defs.checks.metrics": _patch_metrics,
     "orchestration.lib.publish": _patch_publish,
