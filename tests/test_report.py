@@ -189,7 +189,8 @@ def test_export_writes_every_mart_of_the_snapshot(real_build, tmp_path, file_for
     out = tmp_path / "export"
     result = run_observatory(real_build, "export", "--format", file_format, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{m}.{file_format}" for m in MARTS)
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{m}.{file_format}" for m in MARTS] + ["NOTICE.txt"])
+    assert "licence: unknown" in (out / "NOTICE.txt").read_text()  # a local file's licence is not known
     reader = "read_parquet" if file_format == "parquet" else "read_csv"
     with warehouse(real_build) as con:
         for mart in ("dim_models", "fct_weekly_new_model_rankings", "fct_country_download_share"):
