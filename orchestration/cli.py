@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--revision", help="hub_stats: dataset commit to ingest")
     build.add_argument("--sample-rows", type=int, help="sample: number of models to generate")
     build.add_argument("--replace", action="store_true", help="overwrite a different snapshot already stored for the date")
-    build.add_argument("--full-refresh", action="store_true", help="rebuild every stored snapshot's tables")
+    build.add_argument("--full-refresh", action="store_true",
+                       help="then rebuild every other stored snapshot too, one date at a time (each its own build, "
+                       "checks and publication); also converts a warehouse built by an older version")
     build.add_argument("--force", action="store_true", help="rebuild even when the snapshot is already built")
 
     query = commands.add_parser("query", help="run one read-only SELECT on the warehouse and print the result")
@@ -123,6 +125,12 @@ def build_command(args) -> int:
         print_summary(settings, snapshot_date)
         return 0
 
+    from orchestration.lib.publish import is_legacy
+
+    if not args.full_refresh and is_legacy(settings.duckdb_path):
+        raise UserError(f"the warehouse {settings.duckdb_path} was built by an older version of the observatory\n"
+                        "rebuild every stored snapshot into the new layout once: observatory build --full-refresh")
+
     from orchestration.defs import build_definitions
 
     job = build_definitions().resolve_job_def("refresh_snapshot")
@@ -145,19 +153,43 @@ def build_command(args) -> int:
     tags = {PID_TAG: str(os.getpid()), PROCESS_START_TAG: _process_start(os.getpid()) or ""}
     if digest:
         tags["observatory/input"] = digest
+    result = _run_job(job, run_config, instance, snapshot_date, tags, settings)
+    if result is None:
+        return 1
+    if args.full_refresh:
+        # Every other stored snapshot, one date at a time, from its stored raw file (no ingest).
+        from orchestration.lib.snapshot_store import SnapshotStore
+
+        others = [s.manifest["snapshot_date"] for s in SnapshotStore(settings.raw_models_dir).list()]
+        selection = [key for key in job.asset_layer.executable_asset_keys if key.path[0] != "huggingface"]
+        config = {key: value for key, value in run_config.items() if key != "ops"}
+        config["ops"] = {"observatory_dbt": run_config["ops"]["observatory_dbt"]}
+        base_tags = {k: v for k, v in tags.items() if k != "observatory/input"}
+        for other in sorted(d for d in others if d != snapshot_date):
+            print(f"Rebuilding snapshot {other} (full refresh)", file=sys.stderr)
+            if _run_job(job, config, instance, other, base_tags, settings, asset_selection=selection) is None:
+                return 1
+    print_summary(settings, snapshot_date)
+    print_checks(result.get_asset_check_evaluations())
+    print(f"Report:    {settings.report_path(snapshot_date)}")
+    return 0
+
+
+def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, settings: Settings, asset_selection=None):
+    """Run the refresh job for one date in this process; its result, or None after saying why it failed."""
     from orchestration.lib.locks import release_all
 
     try:
         result = job.with_logger_defs({"console": _one_line_console_logger()}).execute_in_process(
             run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
-            raise_on_error=False,
+            raise_on_error=False, asset_selection=asset_selection,
         )
     except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
         print(f"observatory: the build of {snapshot_date} could not finish: {_innermost(exc)}", file=sys.stderr)
         _print_disk_hint(settings)
-        return 1
+        return None
     finally:
-        release_all()  # the warehouse lock of a run whose publish step did not run (a blocking check failed)
+        release_all()  # the snapshot lock of a run whose publish step did not run (a blocking check failed)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -168,11 +200,8 @@ def build_command(args) -> int:
         print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
         _print_disk_hint(settings)
-        return 1
-    print_summary(settings, snapshot_date)
-    print_checks(result.get_asset_check_evaluations())
-    print(f"Report:    {settings.report_path(snapshot_date)}")
-    return 0
+        return None
+    return result
 
 
 PID_TAG = "observatory/pid"
@@ -402,7 +431,8 @@ def query_command(args) -> int:
     # here on, where it can (Landlock); the statement checks in run_query hold either way.
     deny_file_writes()
     try:
-        con = connect_read_only(settings.duckdb_path, settings.data_dir / "raw", args.memory_limit, args.threads)
+        con = connect_read_only(settings.duckdb_path, [settings.data_dir / "raw", settings.lake_dir],
+                                args.memory_limit, args.threads)
     except duckdb.IOException as exc:
         raise UserError(f"cannot open the warehouse (is a build writing it right now?): {exc}") from None
     try:

@@ -9,7 +9,8 @@ from tests.conftest import run_observatory
 @pytest.fixture
 def con(built):
     _, data_dir, _ = built
-    connection = connect_read_only(data_dir / "warehouse" / "observatory.duckdb", data_dir / "raw")
+    connection = connect_read_only(data_dir / "warehouse" / "observatory.duckdb",
+                                   [data_dir / "raw", data_dir / "warehouse" / "lake"])
     yield connection
     connection.close()
 

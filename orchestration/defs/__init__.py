@@ -19,7 +19,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[refresh_job],
         schedules=[daily_refresh_schedule],
         resources={"dbt": dbt_resource()},
-        # A run is one process, so the warehouse lock its dbt step takes is still held when its
+        # A run is one process, so the snapshot date's lock its dbt step takes is still held when its
         # publish step runs (see lib/locks.py): also for runs launched from the UI or the schedule.
         executor=dg.in_process_executor,
     )
