@@ -221,7 +221,7 @@ def write_snapshot(scratch: Path, staged: Path, snapshot_date: str) -> dict[str,
     return rows
 
 
-def publish(published: Path, run_id: str, snapshot_date: str) -> dict[str, int]:
+def publish(published: Path, run_id: str, snapshot_date: str, raw_dir: Path | None = None) -> dict[str, int]:
     """Publish this run's snapshot: its lake folder in one rename, then the catalog. Returns rows per mart.
 
     The caller holds the lock of the snapshot date; builds of other dates publish concurrently.
@@ -248,7 +248,7 @@ def publish(published: Path, run_id: str, snapshot_date: str) -> dict[str, int]:
     _fsync_folder(lake)
     if retired is not None and retired != version:
         _touch(retired)  # retired now: removed once no reader can still be in it
-    write_catalog(published)
+    write_catalog(published, scratch, raw_dir)
     shutil.rmtree(scratch.parent, ignore_errors=True)
     remove_leftovers(published)
     return rows
@@ -282,14 +282,25 @@ def published_dates(published: Path) -> list[str]:
     return sorted(p.name.split("=", 1)[1] for p in lake.glob(f"{PARTITION}=*") if p.exists())
 
 
-def catalog_sql(lake: Path, marts: dict[str, list[str]]) -> list[str]:
-    """The statements that make a catalog: one view per mart over every snapshot folder of the lake."""
+def catalog_sql(lake: Path, marts: dict[str, list[str]], raw_dates: list[str] | None = None) -> list[str]:
+    """The statements that make a catalog: one view per mart over every snapshot folder of the lake.
+
+    With `raw_dates` (the snapshots whose raw folder is stored now), dim_snapshots.is_raw_stored
+    is as of this rewrite for every snapshot, not as of each snapshot's build.
+    """
     statements = ["create schema if not exists marts"]
     for mart, file_columns in sorted(marts.items()):
         files = _literal(f"{lake}/{PARTITION}=*/{mart}.parquet")
         read = (f"read_parquet({files}, hive_partitioning = true, hive_types = {{'{PARTITION}': 'date'}}, "
                 "union_by_name = true)")
-        columns = ", ".join(_quote(c) for c in file_columns)
+        expressions = []
+        for column in file_columns:
+            if mart == "dim_snapshots" and column == "is_raw_stored" and raw_dates is not None:
+                stored = ", ".join(f"date {_literal(d)}" for d in raw_dates)
+                expressions.append(f"({PARTITION} in ({stored})) as is_raw_stored" if stored else "false as is_raw_stored")
+            else:
+                expressions.append(_quote(column))
+        columns = ", ".join(expressions)
         if mart == "dim_organizations":
             # Describes the newest snapshot: the rows of the newest folder.
             body = (f"select {columns} from {read} where {PARTITION} = "
@@ -300,11 +311,18 @@ def catalog_sql(lake: Path, marts: dict[str, list[str]]) -> list[str]:
     return statements
 
 
-def write_catalog(published: Path) -> Path | None:
+# Besides the marts, the catalog keeps what users could always query: the staging views over the
+# raw snapshots and the reference seeds (small tables), taken from the newest build.
+CARRIED_VIEWS = ("staging",)
+CARRIED_TABLES = ("reference",)
+
+
+def write_catalog(published: Path, scratch: Path | None = None, raw_dir: Path | None = None) -> Path | None:
     """Rewrite the catalog from the lake: a new file, then one rename. None when the lake is empty.
 
-    The caller need not hold a lock: two rewrites at once each write their own file and the last
-    rename wins; both describe the same lake.
+    Staging views and reference tables come from `scratch` (the build being published), else
+    from the current catalog. Two rewrites at once each write their own file and the last rename
+    wins; both describe the same lake.
     """
     import duckdb
     import pyarrow.parquet as pq
@@ -315,13 +333,21 @@ def write_catalog(published: Path) -> Path | None:
     lake = lake_path(published)
     newest = snapshot_folder(published, dates[-1])
     marts = {p.stem: pq.read_schema(p).names for p in sorted(newest.glob("*.parquet"))}
+    carried_from = scratch if scratch is not None else published if published.exists() and not is_legacy(published) else None
     folder = published.parent / ".building" / f"catalog-{os.getpid()}-{time.monotonic_ns()}"
     folder.mkdir(parents=True)
+    (folder / ".owner").write_text(_owner())
     staged = folder / published.name
     try:
         con = duckdb.connect(str(staged))
         try:
-            for statement in catalog_sql(lake, marts):
+            if carried_from is not None:
+                _carry(con, carried_from)
+            raw_dates = None
+            if raw_dir is not None:
+                raw_dates = sorted(p.name.split("=", 1)[1] for p in raw_dir.glob(f"{PARTITION}=*")
+                                   if (p / "_manifest.json").exists())
+            for statement in catalog_sql(lake, marts, raw_dates):
                 con.execute(statement)
             con.execute("checkpoint")
         finally:
@@ -333,6 +359,31 @@ def write_catalog(published: Path) -> Path | None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return published
+
+
+def _carry(con, source: Path) -> None:
+    con.execute(f"attach {_literal(source)} as carried (read_only)")
+    try:
+        schemas = CARRIED_VIEWS + CARRIED_TABLES
+        for (schema,) in con.execute(
+            "select schema_name from duckdb_schemas() where database_name = 'carried' and schema_name in "
+            f"({', '.join(_literal(s) for s in schemas)})"
+        ).fetchall():
+            con.execute(f"create schema if not exists {_quote(schema)}")
+        views = con.execute(
+            "select sql from duckdb_views() where database_name = 'carried' and not internal and schema_name in "
+            f"({', '.join(_literal(s) for s in CARRIED_VIEWS)})"
+        ).fetchall()
+        for (sql,) in views:
+            con.execute(sql.replace('"carried".', ""))
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'carried' and schema_name in "
+            f"({', '.join(_literal(s) for s in CARRIED_TABLES)})"
+        ).fetchall():
+            name = f"{_quote(schema)}.{_quote(table)}"
+            con.execute(f"create table {name} as select * from carried.{name}")
+    finally:
+        con.execute("detach carried")
 
 
 def is_legacy(published: Path) -> bool:

@@ -1,7 +1,8 @@
 {#
   One row per built snapshot: where it came from, and whether it is synthetic. A run builds the
   row of its snapshot; the rows of other snapshots stay in their own folders of the lake, also
-  when that snapshot's raw folder was deleted since. is_raw_stored is as of the snapshot's build.
+  when that snapshot's raw folder was deleted since. The catalog's view of this mart recomputes
+  is_raw_stored for every snapshot at each publication (orchestration/lib/publish.py).
 #}
 
 with

@@ -142,7 +142,7 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
         # Normally held since the dbt step of this run; taken here when only this step is re-executed.
         hold_for_run(lock, run_id, f"snapshot {context.partition_key}", settings.lock_timeout_s, context.log)
         try:
-            rows = publish(settings.duckdb_path, run_id, context.partition_key)
+            rows = publish(settings.duckdb_path, run_id, context.partition_key, settings.raw_models_dir)
         finally:
             release_for_run(lock, run_id)
         folder = settings.lake_dir / f"snapshot_date={context.partition_key}"
