@@ -162,3 +162,29 @@ def test_the_catalog_is_rewritten_whole_and_an_old_layout_warehouse_is_recognise
     assert not is_legacy(published)
     assert not wal_path(published).exists()
     assert [p.name for p in published.parent.iterdir() if p.name.startswith("observatory")] == ["observatory.duckdb"]
+
+
+def test_a_copy_that_loses_rows_is_not_published(tmp_path, monkeypatch):
+    published = _published(tmp_path)
+    _scratch(published, "run1", models=5)
+    real_connect = duckdb.connect
+
+    class LossyCopies:
+        """A connection whose COPY of a mart writes only its first row (a disk or driver fault)."""
+
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            if sql.startswith("copy (select") and "dim_models" in sql:
+                sql = sql.replace(") to ", " limit 1) to ", 1)
+            return self.con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: LossyCopies(real_connect(*a, **k)))
+    with pytest.raises(UnsafeToPublish, match="marts.dim_models: 1 rows written for 5 built; not publishing"):
+        publish(published, "run1", "2026-06-05")
+    monkeypatch.undo()
+    assert published_dates(published) == [] and not published.exists()
