@@ -88,11 +88,6 @@ class Settings:
         return self.data_dir / "locks" / "dbt.lock"
 
     @property
-    def catalog_lock(self) -> Path:
-        """Held for the few milliseconds the catalog (observatory.duckdb) is rewritten."""
-        return self.data_dir / "locks" / "catalog.lock"
-
-    @property
     def raw_lock(self) -> Path:
         """Held while a snapshot is fetched and stored."""
         return self.data_dir / "locks" / "raw.lock"
