@@ -256,7 +256,8 @@ def main() -> None:
            "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
     files = {day: args.workdir / f"models-{day}.parquet" for day in (DAY_1, DAY_2)}
     python = str(BIN / "python")
-    results: dict = {"rows": args.rows, "history": args.history, "machine": {"cpus": os.cpu_count()}}
+    results: dict = {"rows": args.rows, "history": args.history,
+                     "machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}}
 
     print(f"Hub-scale benchmark: {args.rows:,} models, builds with 0 and {args.history} stored snapshots\n")
     for day, path in files.items():
@@ -327,6 +328,7 @@ def main() -> None:
             (results["dbt_run"]["wall_s"] - results["dbt_startup"]["wall_s"]) / floor_result["wall_s"], 2),
         "pandas_vs_duckdb_metrics": round(results["pandas_metrics"]["wall_s"] / results["duckdb_metrics"]["wall_s"], 2),
     }
+    results["machine"]["load_average_at_end"] = os.getloadavg()
     for run in [*results.values(), *later.values()]:
         if isinstance(run, dict):
             run.pop("output", None)
