@@ -283,4 +283,8 @@ def test_the_published_parquet_is_plain_and_equals_the_catalog_views(built):
                     from_files += [(day, *r.values()) for r in table.to_pylist()]
             cursor = con.execute(f"select * from marts.{mart}")
             from_view = cursor.fetchall()
+            if mart == "dim_snapshots":  # the view recomputes is_raw_stored (a raw folder may be deleted since)
+                last = [d[0] for d in cursor.description].index("is_raw_stored")
+                from_files = [row[:last] + row[last + 1:] for row in from_files]
+                from_view = [row[:last] + row[last + 1:] for row in from_view]
             assert sorted(from_files, key=repr) == sorted(from_view, key=repr), mart
