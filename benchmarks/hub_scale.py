@@ -1,6 +1,7 @@
 """Hub-scale benchmark: a 2.2M-model snapshot through the whole warehouse, against two references.
 
-    make bench                          # or: .venv/bin/python benchmarks/hub_scale.py [--rows N]
+    make bench                          # or: .venv/bin/python benchmarks/hub_scale.py [--rows N] [--history 30 100]
+    .venv/bin/python benchmarks/hub_scale.py --rows 20000 --history 3 5 --out /tmp/bench.json   # a quick trial
     .venv/bin/python benchmarks/hub_scale.py --ingest-only [--rows N] [--pad-bytes B]
 
 --ingest-only measures just the ingest of one file (SnapshotStore.write: schema check, row checks,
@@ -12,9 +13,10 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   1. generating the synthetic snapshot (two consecutive days of one growing universe);
   2. the whole `observatory build` of day 1 into an empty warehouse, with its steps (ingest,
      dbt, metric checks, publish) read from the run's Dagster event log;
-  3. the whole build of day 2 with 30 snapshots already stored (history is seeded by copying
-     day 1's raw file and mart rows to 29 earlier dates: the same sizes as real history, without
-     spending half an hour computing them);
+  3. the whole build of a new date with 30, then 100 snapshots already stored (history is seeded
+     by linking day 1's raw file and published lake folder under earlier dates and rewriting the
+     catalog: the same files as real history, without spending an hour computing them), the
+     ratio 100-stored vs empty, and the disk one stored snapshot takes in the lake;
   4. `dbt build` (models and tests) and `dbt run` (models only) of day 2, with per-model times;
   5. the floor: the same models' SQL run by plain DuckDB straight from the Parquet, no dbt or
      Dagster (the compiled SQL of each model, executed in dependency order into a fresh file);
@@ -119,33 +121,34 @@ def run_steps(dagster_home: Path) -> dict:
     return {name: round(seconds, 2) for name, seconds in steps.items()}
 
 
-def seed_history(data_dir: Path, source_date: str, n_days: int) -> None:
-    """Copy `source_date`'s raw snapshot and mart rows to the `n_days` dates before it."""
-    import duckdb
+def seed_history(data_dir: Path, source_date: str, dates: list[str]) -> None:
+    """Store `source_date`'s raw snapshot and published lake folder under each of `dates` (hard
+    links: the same files, one folder per date, as a real history has), then rewrite the catalog."""
+    sys.path.insert(0, str(ROOT))
+    from orchestration.lib.publish import lake_path, snapshot_folder, write_catalog
 
+    published = data_dir / "warehouse" / "observatory.duckdb"
     raw = data_dir / "raw" / "models"
     source = raw / f"snapshot_date={source_date}"
     manifest = json.loads((source / "_manifest.json").read_text())
-    dates = [(dt.date.fromisoformat(source_date) - dt.timedelta(days=k)).isoformat() for k in range(1, n_days + 1)]
+    published_source = snapshot_folder(published, source_date)
     for day in dates:
         target = raw / f"snapshot_date={day}"
         target.mkdir()
         os.link(source / "models.parquet", target / "models.parquet")
         shutil.copy(source / "_quarantine.parquet", target / "_quarantine.parquet")
         (target / "_manifest.json").write_text(json.dumps({**manifest, "snapshot_date": day, "benchmark_copy": True}))
-    con = duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb"))
-    try:
-        tables = [name for (name,) in con.execute(
-            "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = 'snapshot_date'"
-            " and table_name not in ('dim_snapshots', 'dim_organizations')"
-        ).fetchall()]
-        for table in tables:
-            for day in dates:
-                con.execute(f"insert into marts.{table} select * replace (date '{day}' as snapshot_date)"
-                            f" from marts.{table} where snapshot_date = date '{source_date}'")
-        con.execute("checkpoint")
-    finally:
-        con.close()
+        version = lake_path(published) / ".versions" / f"{day}-benchmark"
+        version.mkdir()
+        for file in published_source.glob("*.parquet"):
+            os.link(file, version / file.name)
+        os.symlink(f".versions/{version.name}", snapshot_folder(published, day))
+    write_catalog(published)
+
+
+def snapshot_bytes(data_dir: Path, snapshot_date: str) -> int:
+    folder = data_dir / "warehouse" / "lake" / f"snapshot_date={snapshot_date}"
+    return sum(p.stat().st_size for p in folder.glob("*.parquet"))
 
 
 def per_model_times(dbt_dir: Path) -> dict:
@@ -290,7 +293,10 @@ def ingest_only(args, env: dict, python: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=2_200_000, help="models in the universe (default 2,200,000)")
-    parser.add_argument("--history", type=int, default=30, help="snapshots stored before day 2 (default 30)")
+    parser.add_argument("--history", type=int, nargs="+", default=[30, 100],
+                        help="snapshots stored before each further build (default 30 100)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="results file (default benchmarks/results/hub_scale.json; give another for trial runs)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "benchmark", help="scratch folder (deleted first)")
     parser.add_argument("--ingest-only", action="store_true", help="measure only the ingest of one file")
     parser.add_argument("--pad-bytes", type=int, default=0, help="with --ingest-only: extra bytes per row")
@@ -307,9 +313,10 @@ def main() -> None:
     python = str(BIN / "python")
     if args.ingest_only:
         return ingest_only(args, env, python)
-    results: dict = {"rows": args.rows, "history": args.history, "machine": {"cpus": os.cpu_count()}}
+    results: dict = {"rows": args.rows, "history": args.history,
+                     "machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}}
 
-    print(f"Hub-scale benchmark: {args.rows:,} models, {args.history} stored snapshots\n")
+    print(f"Hub-scale benchmark: {args.rows:,} models, builds with 0 and {args.history} stored snapshots\n")
     for day, path in files.items():
         results[f"generate_{day}"] = measure(
             f"generate snapshot {day}",
@@ -322,12 +329,29 @@ def main() -> None:
                                      build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1], env)
     results["build_first"]["steps_s"] = run_steps(data_dir / "dagster_home")
 
-    seed_history(data_dir, DAY_1, args.history - 1)
-    results["build_with_history"] = measure(f"observatory build, {args.history} stored",
-                                            build + ["--file", str(files[DAY_2]), "--snapshot-date", DAY_2], env)
-    results["build_with_history"]["steps_s"] = run_steps(data_dir / "dagster_home")
-    results["warehouse_bytes"] = (data_dir / "warehouse" / "observatory.duckdb").stat().st_size
+    results["snapshot_bytes"] = snapshot_bytes(data_dir, DAY_1)
+    # Each further build is of a new date (ingest included), from day 2's file, after the history
+    # is seeded up to the wanted number of stored snapshots (the new dates come after the seeded ones).
+    stored, later_builds = 1, {}
+    day_1 = dt.date.fromisoformat(DAY_1)
+    for n, history in enumerate(args.history):
+        seeded = [(day_1 - dt.timedelta(days=k)).isoformat() for k in range(stored, history)]
+        seed_history(data_dir, DAY_1, [d for d in seeded if d])
+        stored = max(stored, history)
+        day = (dt.date.fromisoformat(DAY_2) + dt.timedelta(days=n)).isoformat()
+        stored_now = len(list((data_dir / "warehouse" / "lake").glob("snapshot_date=*")))
+        run = measure(f"observatory build, {stored_now} stored", build + ["--file", str(files[DAY_2]),
+                                                                         "--snapshot-date", day], env)
+        run["stored_snapshots"] = stored_now
+        run["steps_s"] = run_steps(data_dir / "dagster_home")
+        later_builds[str(stored_now)] = run
+        stored += 1
+    results["build_with_history"] = later_builds
+    results["catalog_bytes"] = (data_dir / "warehouse" / "observatory.duckdb").stat().st_size
 
+    # dbt by hand writes its own scratch file, never the catalog.
+    env["DUCKDB_PATH"] = str(args.workdir / "dbt_scratch" / "observatory.duckdb")
+    (args.workdir / "dbt_scratch").mkdir()
     dbt = [str(BIN / "dbt"), "--no-use-colors"]
     dbt_vars = []  # the snapshot comes from the environment, as in a build
     env["OBSERVATORY_SNAPSHOT_DATE"] = DAY_2
@@ -355,22 +379,26 @@ def main() -> None:
 
     first, later = results["build_first"], results["build_with_history"]
     results["ratios"] = {
-        "incremental_vs_first_build": round(later["wall_s"] / first["wall_s"], 2),
+        **{f"build_with_{k}_stored_vs_empty": round(run["wall_s"] / first["wall_s"], 2) for k, run in later.items()},
         "dbt_run_vs_floor": round(results["dbt_run"]["wall_s"] / floor_result["wall_s"], 2),
         "dbt_run_minus_startup_vs_floor": round(
             (results["dbt_run"]["wall_s"] - results["dbt_startup"]["wall_s"]) / floor_result["wall_s"], 2),
         "pandas_vs_duckdb_metrics": round(results["pandas_metrics"]["wall_s"] / results["duckdb_metrics"]["wall_s"], 2),
     }
-    for run in results.values():
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    for run in [*results.values(), *later.values()]:
         if isinstance(run, dict):
             run.pop("output", None)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
     print(f"\nSteps of the first build (s): {first['steps_s']}")
-    print(f"Steps with {args.history} stored (s): {later['steps_s']}")
+    for k, run in later.items():
+        print(f"Steps with {k} stored (s): {run['steps_s']}")
+    print(f"Disk per stored snapshot (lake folder): {results['snapshot_bytes'] / 2**20:.1f} MiB; "
+          f"catalog {results['catalog_bytes'] / 2**10:.0f} KiB")
     print(f"Slowest models in dbt run (s): {dict(list(results['dbt_run']['per_model_s'].items())[:6])}")
     print(f"Ratios: {json.dumps(results['ratios'])}")
-    print(f"Results: {RESULTS.relative_to(ROOT)}")
+    print(f"Results: {args.out}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +131,12 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     if digest and not (force or replace or full_refresh) and already_built(instance, request.snapshot_date, digest, settings):
         return BuildResult(request.snapshot_date, True, skipped=True)
 
+    from orchestration.lib.publish import is_legacy
+
+    if not full_refresh and is_legacy(settings.duckdb_path):
+        raise BuildRefused(f"the warehouse {settings.duckdb_path} was built by an older version of the observatory\n"
+                           "rebuild every stored snapshot into the new layout once: observatory build --full-refresh")
+
     from orchestration.defs import build_definitions
 
     job = build_definitions().resolve_job_def("refresh_snapshot")
@@ -152,17 +159,24 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     tags = {PID_TAG: str(os.getpid()), PROCESS_START_TAG: process_start(os.getpid()) or ""}
     if digest:
         tags["observatory/input"] = digest
-    from orchestration.lib.locks import release_all
+    result, errors = _run_job(job, run_config, instance, request.snapshot_date, tags)
+    if result is not None and result.success and full_refresh:
+        # Every other stored snapshot, one date at a time, from its stored raw file (no ingest).
+        from orchestration.lib.snapshot_store import SnapshotStore
 
-    try:
-        result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
-            run_config=run_config, instance=instance, partition_key=request.snapshot_date, tags=tags,
-            raise_on_error=False,
-        )
-    except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
-        return BuildResult(request.snapshot_date, False, errors=[f"the build could not finish: {innermost(exc)}"])
-    finally:
-        release_all()  # the warehouse lock of a run whose publish step did not run (a blocking check failed)
+        others = [s.manifest["snapshot_date"] for s in SnapshotStore(settings.raw_models_dir).list()]
+        selection = [key for key in job.asset_layer.executable_asset_keys if key.path[0] != "huggingface"]
+        config = {key: value for key, value in run_config.items() if key != "ops"}
+        config["ops"] = {"observatory_dbt": run_config["ops"]["observatory_dbt"]}
+        base_tags = {k: v for k, v in tags.items() if k != "observatory/input"}
+        for other in sorted(d for d in others if d != request.snapshot_date):
+            print(f"Rebuilding snapshot {other} (full refresh)", file=sys.stderr)
+            rebuilt, errors = _run_job(job, config, instance, other, base_tags, asset_selection=selection)
+            if rebuilt is None or not rebuilt.success:
+                result = rebuilt
+                break
+    if result is None:
+        return BuildResult(request.snapshot_date, False, errors=errors)
     if not result.success:
         errors = []
         for event in result.all_events:
@@ -174,6 +188,22 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
         return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=errors)
     return BuildResult(request.snapshot_date, True, run_id=result.run_id,
                        check_evaluations=result.get_asset_check_evaluations())
+
+
+def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, asset_selection=None):
+    """Run the refresh job for one date in this process: (its result, []), or (None, [why it could not finish])."""
+    from orchestration.lib.locks import release_all
+
+    try:
+        result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
+            run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
+            raise_on_error=False, asset_selection=asset_selection,
+        )
+    except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
+        return None, [f"the build of {snapshot_date} could not finish: {innermost(exc)}"]
+    finally:
+        release_all()  # the snapshot lock of a run whose publish step did not run (a blocking check failed)
+    return result, []
 
 
 def build_digest(wanted: dict) -> str:

@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--revision", help="hub_stats: dataset commit to ingest")
     build.add_argument("--sample-rows", type=int, help="sample: number of models to generate")
     build.add_argument("--replace", action="store_true", help="overwrite a different snapshot already stored for the date")
-    build.add_argument("--full-refresh", action="store_true", help="rebuild every stored snapshot's tables")
+    build.add_argument("--full-refresh", action="store_true",
+                       help="then rebuild every other stored snapshot too, one date at a time (each its own build, "
+                       "checks and publication); also converts a warehouse built by an older version")
     build.add_argument("--force", action="store_true", help="rebuild even when the snapshot is already built")
 
     query = commands.add_parser("query", help="run one read-only SELECT on the warehouse and print the result")
@@ -295,7 +297,8 @@ def query_command(args) -> int:
     # here on, where it can (Landlock); the statement checks in run_query hold either way.
     deny_file_writes()
     try:
-        con = connect_read_only(settings.duckdb_path, settings.data_dir / "raw", args.memory_limit, args.threads)
+        con = connect_read_only(settings.duckdb_path, [settings.data_dir / "raw", settings.lake_dir],
+                                args.memory_limit, args.threads)
     except duckdb.IOException as exc:
         raise UserError(f"cannot open the warehouse (is a build writing it right now?): {exc}") from None
     try:

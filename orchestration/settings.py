@@ -82,9 +82,19 @@ class Settings:
         return self.data_dir / "raw" / "models"
 
     @property
-    def warehouse_lock(self) -> Path:
-        """Held by whatever writes the warehouse (the dbt step), so builds take turns."""
-        return self.data_dir / "locks" / "warehouse.lock"
+    def lake_dir(self) -> Path:
+        """The published marts: one folder per snapshot date, beside the catalog (lib/publish.py)."""
+        return self.duckdb_path.parent / "lake"
+
+    def snapshot_lock(self, snapshot_date: str) -> Path:
+        """Held by a build of `snapshot_date` from its dbt step to its publication: one build per date."""
+        return self.data_dir / "locks" / f"snapshot-{snapshot_date}.lock"
+
+    @property
+    def dbt_lock(self) -> Path:
+        """Held while dbt runs: dbt writes the scratch warehouse through one fixed path (see
+        lib/publish.py scratch_link_path), so dbt runs take turns; checks and publishing do not."""
+        return self.data_dir / "locks" / "dbt.lock"
 
     @property
     def raw_lock(self) -> Path:
@@ -105,7 +115,7 @@ class Settings:
 
     def dbt_env(self) -> dict[str, str]:
         """The variables profiles.yml and the sources file read, as absolute paths."""
-        return {"DATA_DIR": str(self.data_dir), "DUCKDB_PATH": str(self.duckdb_path)}
+        return {"DATA_DIR": str(self.data_dir), "DUCKDB_PATH": str(self.duckdb_path), "LAKE_DIR": str(self.lake_dir)}
 
 
 def _abs_path(value: str | Path) -> Path:

@@ -86,39 +86,43 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
                             "--snapshot-date", "2026-06-05")
     assert again.returncode == 0 and "already built" in again.stdout
 
-    # Mark a row of the built snapshot; an incremental build of another date must not recompute it.
-    import duckdb
+    # Building another date never rewrites the published folder of this one: byte for byte the same.
+    import hashlib
 
-    with duckdb.connect(str(data_dir / "warehouse" / "observatory.duckdb")) as con:
-        con.execute("update marts.dim_models set likes = -1 where model_id = 'old/legacy'")
-        # A duplicate in the old snapshot: tests of the new build check the new snapshot only.
-        con.execute("insert into marts.dim_models select * from marts.dim_models where model_id = 'alice/v3-sft'")
+    lake = data_dir / "warehouse" / "lake"
+
+    def files(date):
+        folder = lake / f"snapshot_date={date}"
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.parquet"))}
+
+    before = files("2026-06-05")
+    assert len(before) == 12
+    before_version = (lake / "snapshot_date=2026-06-05").resolve().name
     next_day = write_fixture(root / "next.parquet", FIXTURE + [model("frank/new", dt.datetime(2026, 6, 6))])
     result = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
                              "--snapshot-date", "2026-06-06")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert files("2026-06-05") == before
     with warehouse(data_dir) as con:
         counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
-        marker = con.execute("select likes from marts.dim_models where model_id = 'old/legacy' order by snapshot_date").fetchall()
         newest_orgs = con.execute("select n_models from marts.dim_organizations where org = 'frank'").fetchone()
-        working = con.execute(
-            "select distinct snapshot_date::varchar from staging.stg_huggingface__model_base_links"
-            " union select distinct snapshot_date::varchar from intermediate.int_model_chains_walked"
-        ).fetchall()
-    assert counts == {"2026-06-05": 11, "2026-06-06": 11}
-    assert marker == [(-1,), (5,)]
+    assert counts == {"2026-06-05": 10, "2026-06-06": 11}
     assert newest_orgs == (1,)
-    assert working == [("2026-06-06",)]  # working tables hold the run's snapshot only; history is in the marts
+    after_version = (lake / "snapshot_date=2026-06-06").resolve().name
+    # The run's scratch warehouse (working tables of its snapshot only) is gone once published.
+    building = data_dir / "warehouse" / ".building"
+    assert [p.name for p in building.iterdir() if not p.is_symlink()] == []
 
-    # A full refresh recomputes every stored snapshot.
+    # A full refresh rebuilds every stored snapshot, one date at a time, each its own publication.
     refreshed = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
                                 "--snapshot-date", "2026-06-06", "--full-refresh")
     assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+    assert "Rebuilding snapshot 2026-06-05 (full refresh)" in refreshed.stderr
     with warehouse(data_dir) as con:
-        marker = con.execute("select likes from marts.dim_models where model_id = 'old/legacy' order by snapshot_date").fetchall()
         counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
-    assert marker == [(5,), (5,)]
     assert counts == {"2026-06-05": 10, "2026-06-06": 11}
+    versions = {p.name.split("=")[1]: p.resolve().name for p in lake.glob("snapshot_date=*")}
+    assert versions["2026-06-05"] != before_version and versions["2026-06-06"] != after_version
 
 
 def test_bad_input_fails_clearly_and_keeps_the_warehouse(built):
@@ -250,3 +254,37 @@ def test_a_built_snapshot_whose_raw_folder_is_deleted_stays_in_the_marts(built):
         raw_stored = dict(con.execute(
             f"select snapshot_date::varchar, is_raw_stored from marts.dim_snapshots where {days}").fetchall())
     assert raw_stored == {"2026-06-10": False, "2026-06-11": True}
+
+
+def test_the_published_parquet_is_plain_and_equals_the_catalog_views(built):
+    """Every mart's files, read by plain pyarrow (no DuckDB), hold exactly the rows the catalog's view shows."""
+    import pyarrow.types as pat
+
+    _, data_dir, _ = built
+    lake = data_dir / "warehouse" / "lake"
+    folders = sorted(lake.glob("snapshot_date=*"))
+    assert folders
+    plain = (pat.is_string, pat.is_integer, pat.is_floating, pat.is_boolean, pat.is_date32, pat.is_timestamp)
+    with warehouse(data_dir) as con:
+        marts = [name for (name,) in con.execute(
+            "select view_name from duckdb_views() where schema_name = 'marts' order by 1").fetchall()]
+        assert len(marts) == 12
+        for mart in marts:
+            from_files = []
+            for folder in folders:
+                table = pq.read_table(folder / f"{mart}.parquet")
+                odd = [f"{f.name}: {f.type}" for f in table.schema if not any(test(f.type) for test in plain)]
+                assert odd == [], (mart, odd)
+                day = dt.date.fromisoformat(folder.name.split("=")[1])
+                if mart == "dim_organizations":  # the newest snapshot's rows
+                    if folder == folders[-1]:
+                        from_files += [tuple(r.values()) for r in table.to_pylist()]
+                else:
+                    from_files += [(day, *r.values()) for r in table.to_pylist()]
+            cursor = con.execute(f"select * from marts.{mart}")
+            from_view = cursor.fetchall()
+            if mart == "dim_snapshots":  # the view recomputes is_raw_stored (a raw folder may be deleted since)
+                last = [d[0] for d in cursor.description].index("is_raw_stored")
+                from_files = [row[:last] + row[last + 1:] for row in from_files]
+                from_view = [row[:last] + row[last + 1:] for row in from_view]
+            assert sorted(from_files, key=repr) == sorted(from_view, key=repr), mart

@@ -80,12 +80,18 @@ def test_a_refused_file_says_why_in_one_line(tmp_path):
     assert len(reason) == 1 and "missing required column 'likes'" in reason[0]
 
 
-def _damaged_copy(built, tmp_path, offset_fraction: float, length_fraction: float) -> Path:
-    """A copy of the built data folder with random bytes over part of its warehouse file."""
+def _damaged_copy(built, tmp_path, offset_fraction: float, length_fraction: float, mart: str | None = None) -> Path:
+    """A copy of the built data folder with random bytes over part of its catalog file, or of a
+    mart's Parquet file of 2026-06-05 in the lake."""
+    from orchestration.lib.publish import write_catalog
+
     _, source, _ = built
     data_dir = tmp_path / "data"
     shutil.copytree(source, data_dir, symlinks=True, ignore=shutil.ignore_patterns("*.lock", ".building"))
+    write_catalog(data_dir / "warehouse" / "observatory.duckdb")  # its views read the copy's lake
     warehouse = data_dir / "warehouse" / "observatory.duckdb"
+    if mart:
+        warehouse = data_dir / "warehouse" / "lake" / "snapshot_date=2026-06-05" / f"{mart}.parquet"
     size = warehouse.stat().st_size
     with warehouse.open("r+b") as handle:
         handle.seek(int(size * offset_fraction))
@@ -110,10 +116,41 @@ def test_a_warehouse_with_a_damaged_header_is_reported_as_unreadable(built, tmp_
 
 
 def test_an_export_that_fails_half_way_leaves_no_folder(built, tmp_path):
-    # The catalog still opens; the blocks of some tables are damaged.
-    data_dir = _damaged_copy(built, tmp_path, 0.1, 0.8)
+    # The catalog opens; the Parquet file of a mart exported after others is damaged.
+    data_dir = _damaged_copy(built, tmp_path, 0.1, 0.8, mart="fct_release_heatmap")
     out = data_dir / "exports" / "x"
     export = run_observatory(data_dir, "export", "--out", str(out), "--snapshot-date", "2026-06-05")
     assert "cannot be read" in _one_line(export, 2).splitlines()[0]
     assert not out.exists()
     assert not out.parent.exists() or list(out.parent.iterdir()) == []  # no partial folder left behind
+
+
+def test_a_warehouse_of_the_previous_layout_is_refused_with_the_command_that_converts_it(tmp_path):
+    import duckdb
+
+    data_dir = tmp_path / "data"
+    warehouse = data_dir / "warehouse" / "observatory.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:  # marts as tables holding every snapshot
+        con.execute("create schema marts")
+        con.execute("create table marts.dim_snapshots as select date '2026-06-01' as snapshot_date")
+    before = warehouse.read_bytes()
+    result = run_observatory(data_dir, "build", "--sample-rows", "60", "--snapshot-date", "2026-06-05")
+    err = _one_line(result, 2)
+    assert err.splitlines() == [
+        f"observatory: the warehouse {warehouse} was built by an older version of the observatory",
+        "hint: rebuild every stored snapshot into the new layout once: observatory build --full-refresh",
+    ]
+    assert warehouse.read_bytes() == before
+    assert not (data_dir / "raw" / "models" / "snapshot_date=2026-06-05").exists()
+
+    # --full-refresh rebuilds every stored snapshot into the lake and replaces the old file by a catalog.
+    converted = run_observatory(data_dir, "build", "--sample-rows", "60", "--snapshot-date", "2026-06-05",
+                                "--full-refresh")
+    assert converted.returncode == 0, converted.stderr[-3000:]
+    from orchestration.lib.publish import is_legacy
+
+    assert not is_legacy(warehouse)
+    assert (data_dir / "warehouse" / "lake" / "snapshot_date=2026-06-05" / "dim_models.parquet").exists()
+    answer = run_observatory(data_dir, "query", "select count(*) as n from marts.dim_models")
+    assert answer.stdout.split() == ["n", "60"]

@@ -1,8 +1,9 @@
-"""Builds queue for the warehouse, readers are never blocked nor see half a snapshot, and a build
-killed at any point leaves the published warehouse whole (and no dbt behind).
+"""Builds of different dates run and publish side by side, builds of one date take turns, readers
+are never blocked nor see half a snapshot, and a build killed at any point leaves every published
+snapshot whole (and no dbt behind).
 
 Builds run through the CLI in their own process groups; tests/killpoints pauses one at a named
-point (fetched, dbt_writing, checks, before_rename, after_rename) so a test can probe or kill it there.
+point (fetched, dbt_writing, checks, before_rename, after_rename, catalog) so a test can probe or kill it there.
 """
 
 import hashlib
@@ -29,6 +30,15 @@ def _published(data_dir: Path) -> Path:
     return data_dir / "warehouse" / "observatory.duckdb"
 
 
+def _lake_state(data_dir: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """Every published date: the version its folder points to and the sha256 of each of its files."""
+    lake = data_dir / "warehouse" / "lake"
+    return {
+        folder.name: (os.readlink(folder), {f.name: _sha256(f) for f in sorted(folder.glob("*.parquet"))})
+        for folder in sorted(lake.glob("snapshot_date=*"))
+    }
+
+
 def _rows(data_dir: Path, snapshot_date: str) -> tuple[int, int]:
     """(rows in dim_snapshots, rows in dim_models) of a snapshot, read through `observatory query`."""
     sql = ("select (select count(*) from marts.dim_snapshots where snapshot_date = date '{d}') as s,"
@@ -37,6 +47,15 @@ def _rows(data_dir: Path, snapshot_date: str) -> tuple[int, int]:
     assert answer.returncode == 0, answer.stderr
     s, m = answer.stdout.split()[2:4]
     return int(s), int(m)
+
+
+def _counts(data_dir: Path) -> str:
+    """Rows per published date in dim_snapshots and dim_models, through `observatory query`."""
+    answer = run_observatory(data_dir, "query", "select snapshot_date, count(*) as models,"
+                             " (select count(*) from marts.dim_snapshots s where s.snapshot_date = m.snapshot_date) as s"
+                             " from marts.dim_models m group by all order by 1", "--max-rows", "1000")
+    assert answer.returncode == 0, answer.stderr
+    return answer.stdout
 
 
 def _finish(build: subprocess.Popen, timeout_s: float = 600) -> tuple[str, str]:
@@ -74,45 +93,62 @@ def test_two_builds_started_together_on_a_fresh_data_dir_both_publish(two_fresh_
     assert _rows(data_dir, "2026-06-02") == (1, ROWS)
 
 
-def test_a_second_build_waits_for_the_first_to_publish_then_both_are_in_the_warehouse(data_dir, tmp_path):
+def test_a_build_of_another_date_publishes_while_the_first_is_still_in_its_checks(data_dir, tmp_path):
     markers = tmp_path / "markers"
-    # The first build is stopped in its checks, after dbt built its copy of the warehouse.
+    # The first build is stopped in its checks, after dbt built its scratch warehouse.
     first = start_build(data_dir, *_sample("2026-06-03"), markers=markers, pause_at=("checks",))
     wait_paused(markers, "checks", first)
-    err_file = tmp_path / "second.err"
-    with err_file.open("w") as err:
-        second = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "build", *_sample("2026-06-04")],
-            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=err,
-            env={**os.environ, "DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home")},
-            start_new_session=True,
-        )
-        # The second waits for the warehouse instead of building on a copy about to be replaced.
-        wait_for(lambda: "another build is writing the warehouse; waiting" in err_file.read_text(),
-                 "the second build to wait for the warehouse", second)
-        resume(markers, "checks")
-        _finish(first)
-        assert second.wait(timeout=600) == 0, err_file.read_text()[-3000:]
-    assert "published the warehouse" not in err_file.read_text()
+    # The second, of another date, runs its whole span (dbt, checks, publication) meanwhile.
+    second = start_build(data_dir, *_sample("2026-06-04"))
+    out, err = _finish(second)
+    assert "waiting" not in err
+    assert first.poll() is None  # still paused in its checks
+    assert _rows(data_dir, "2026-06-04") == (1, ROWS)
+    assert _rows(data_dir, "2026-06-03") == (0, 0)
+    resume(markers, "checks")
+    _finish(first)
     assert _rows(data_dir, "2026-06-03") == (1, ROWS)
     assert _rows(data_dir, "2026-06-04") == (1, ROWS)
 
 
-def test_a_change_to_the_published_warehouse_outside_any_build_is_not_overwritten(data_dir, tmp_path):
-    import duckdb
-
+def test_two_builds_of_the_same_date_take_turns(data_dir, tmp_path):
     markers = tmp_path / "markers"
-    build = start_build(data_dir, *_sample("2026-06-11"), markers=markers, pause_at=("checks",))
-    wait_paused(markers, "checks", build)
-    # A DuckDB client ignores the build's lock and writes the published file directly.
-    with duckdb.connect(str(_published(data_dir))) as con:
-        con.execute("create table main.outside_note as select 1 as n")
-    resume(markers, "checks")
-    out, err = build.communicate(timeout=300)
-    assert build.returncode == 1
-    assert "the published warehouse was changed while this build ran" in err
-    assert _rows(data_dir, "2026-06-11") == (0, 0)
-    assert run_observatory(data_dir, "query", "select n from main.outside_note").stdout.split() == ["n", "1"]
+    first = start_build(data_dir, *_sample("2026-06-11"), markers=markers, pause_at=("checks",))
+    wait_paused(markers, "checks", first)
+    err_file = tmp_path / "second.err"
+    with err_file.open("w") as err:
+        second = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "build", *_sample("2026-06-11"), "--force"],
+            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=err,
+            env={**os.environ, "DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home")},
+            start_new_session=True,
+        )
+        wait_for(lambda: "another build is writing the snapshot 2026-06-11; waiting" in err_file.read_text(),
+                 "the second build to wait for the first one of its date", second)
+        resume(markers, "checks")
+        _finish(first)
+        assert second.wait(timeout=600) == 0, err_file.read_text()[-3000:]
+    assert _rows(data_dir, "2026-06-11") == (1, ROWS)
+
+
+def test_replacing_an_old_date_changes_only_that_dates_folder(data_dir):
+    old = "2026-05-30"
+    assert run_observatory(data_dir, "build", *_sample(old)).returncode == 0
+    before = _lake_state(data_dir)
+    replaced = run_observatory(data_dir, "build", "--sample-rows", str(ROWS + 7), "--snapshot-date", old, "--replace")
+    assert replaced.returncode == 0, replaced.stderr[-3000:]
+    after = _lake_state(data_dir)
+    key = f"snapshot_date={old}"
+    assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
+    assert after[key] != before[key]
+    assert _rows(data_dir, old) == (1, ROWS + 7)
+    # --force of a stored date also swaps that folder only.
+    forced = run_observatory(data_dir, "build", "--sample-rows", str(ROWS + 7), "--snapshot-date", old, "--force")
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    again = _lake_state(data_dir)
+    assert {k: v for k, v in again.items() if k != key} == {k: v for k, v in before.items() if k != key}
+    assert again[key][0] != after[key][0]
+    assert _rows(data_dir, old) == (1, ROWS + 7)
 
 
 READER = textwrap.dedent("""
@@ -167,14 +203,15 @@ def test_readers_are_never_blocked_and_see_a_snapshot_whole_or_not_at_all(data_d
         wait_paused(markers, "after_rename", build)
         a_new_answer()
         assert _rows(data_dir, day) == (1, ROWS)
-        assert held.execute(count).fetchone() == (0, 0)  # the open reader keeps its consistent view
+        # The reader that kept its connection open sees the new snapshot, whole.
+        assert held.execute(count).fetchone() == (1, ROWS)
         resume(markers, "after_rename")
         _finish(build)
         a_new_answer()
     finally:
         stop.write_text("")
         reader.wait(timeout=60)
-    assert held.execute(count).fetchone() == (0, 0)
+    assert held.execute(count).fetchone() == (1, ROWS)  # also once the catalog was rewritten under it
     held.close()
     seen = answers()
     assert set(seen) <= {"0 0", f"1 {ROWS}"}, [a for a in seen if a not in {"0 0", f"1 {ROWS}"}][:5]
@@ -201,9 +238,10 @@ def _processes_in_session(sid: int) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("point", ["fetched", "dbt_writing", "checks", "before_rename"])
-def test_a_build_killed_before_publishing_leaves_the_published_warehouse_unchanged(data_dir, tmp_path, point):
+def test_a_build_killed_before_publishing_leaves_every_published_snapshot_unchanged(data_dir, tmp_path, point):
     day = "2026-06-06"
-    before = _sha256(_published(data_dir))
+    before, catalog, counts = _lake_state(data_dir), _sha256(_published(data_dir)), _counts(data_dir)
+    assert len(before) >= 2
     markers = tmp_path / "markers"
     build = start_build(data_dir, *_sample(day), "--force", markers=markers, pause_at=(point,))
     wait_paused(markers, point, build)
@@ -213,19 +251,28 @@ def test_a_build_killed_before_publishing_leaves_the_published_warehouse_unchang
     os.killpg(build.pid, signal.SIGKILL)
     build.wait(timeout=60)
     wait_for(lambda: not _processes_in_session(build.pid), "every process of the killed build to end", timeout_s=30)
-    assert _sha256(_published(data_dir)) == before
+    assert _lake_state(data_dir) == before
+    assert _sha256(_published(data_dir)) == catalog
     assert not (_published(data_dir).parent / "observatory.duckdb.wal").exists()
     assert _rows(data_dir, day) == (0, 0)
+    assert _counts(data_dir) == counts  # every published snapshot still reads whole
 
 
-def test_a_build_killed_right_after_the_rename_has_published_whole_and_a_rerun_completes(data_dir, tmp_path):
-    day = "2026-06-06"
+@pytest.mark.parametrize("point", ["after_rename", "catalog"])
+def test_a_build_killed_after_the_rename_has_published_whole_and_a_rerun_completes(data_dir, tmp_path, point):
+    day = "2026-06-12"
+    before, counts = _lake_state(data_dir), _counts(data_dir)
     markers = tmp_path / "markers"
-    build = start_build(data_dir, *_sample(day), "--force", markers=markers, pause_at=("after_rename",))
-    wait_paused(markers, "after_rename", build)
+    build = start_build(data_dir, *_sample(day), "--force", markers=markers, pause_at=(point,))
+    wait_paused(markers, point, build)
     os.killpg(build.pid, signal.SIGKILL)
     build.wait(timeout=60)
-    assert _rows(data_dir, day) == (1, ROWS)
+    after = _lake_state(data_dir)
+    key = f"snapshot_date={day}"
+    assert {k: v for k, v in after.items() if k != key} == {k: v for k, v in before.items() if k != key}
+    assert _rows(data_dir, day) == (1, ROWS)  # the old catalog's views already read the new folder
+    assert [line for line in _counts(data_dir).splitlines() if day not in line] == [
+        line for line in counts.splitlines() if day not in line]
 
     rerun = run_observatory(data_dir, "build", *_sample(day))
     assert rerun.returncode == 0, rerun.stderr[-3000:]

@@ -74,8 +74,8 @@ def test_the_dbt_resource_overrides_exist_in_dagster_dbt():
     assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])
 
 
-def test_every_run_is_one_process_so_the_warehouse_lock_spans_dbt_to_publish():
-    # A run launched from the UI or the schedule holds the warehouse lock from its dbt step's copy to
+def test_every_run_is_one_process_so_the_snapshot_lock_spans_dbt_to_publish():
+    # A run launched from the UI or the schedule holds its snapshot date's lock from its dbt step to
     # its publish step only if both steps run in one process (lib/locks.py hold_for_run).
     from orchestration.definitions import defs
 

@@ -52,8 +52,14 @@ def rich_build(tmp_path_factory):
 
 
 def _copy(data_dir, tmp_path):
+    """A private warehouse to break: the catalog, with its mart views over the lake made tables."""
     path = tmp_path / "copy.duckdb"
     shutil.copy(data_dir / "warehouse" / "observatory.duckdb", path)
+    with duckdb.connect(str(path)) as con:
+        for (view,) in con.execute("select view_name from duckdb_views() where schema_name = 'marts'").fetchall():
+            con.execute(f"create table marts.{view}__t as select * from marts.{view}")
+            con.execute(f"drop view marts.{view}")
+            con.execute(f"alter table marts.{view}__t rename to {view}")
     return path
 
 
@@ -434,12 +440,12 @@ def _sha256(path):
 
 
 def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
-    """Through the real job, twice: a sound build publishes; a rebuild whose candidate gets its
-    ranks reversed after dbt wrote it fails ranks_follow_metric, never publishes, and leaves the
-    published warehouse byte for byte as it was."""
+    """Through the real job, twice: a sound build publishes; a rebuild whose scratch warehouse gets
+    its ranks reversed after dbt wrote it fails ranks_follow_metric, never publishes, and leaves the
+    published snapshot and the catalog byte for byte as they were."""
     from orchestration.defs import build_definitions
     from orchestration.defs.transform import project
-    from orchestration.lib.publish import candidate_path
+    from orchestration.lib.publish import scratch_path
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DUCKDB_PATH", raising=False)
@@ -450,7 +456,13 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
         partition_key=partition, run_config=run_config)
     assert sound.success
     published = tmp_path / "data" / "warehouse" / "observatory.duckdb"
-    published_before = _sha256(published)
+    folder = tmp_path / "data" / "warehouse" / "lake" / f"snapshot_date={partition}"
+
+    def published_state():
+        return _sha256(published), sorted((p.name, _sha256(p)) for p in folder.glob("*.parquet")), folder.resolve()
+
+    published_before = published_state()
+    assert len(published_before[1]) == 12
 
     reversed_group = {}
 
@@ -484,8 +496,8 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
         def cli(self, args, **kwargs):
             invocation = super().cli(args, **kwargs)
             run_id = kwargs["context"].run.run_id
-            # Inside dbt.cli the environment points DUCKDB_PATH at the candidate: name it from the published path.
-            return CorruptingInvocation(invocation, candidate_path(published, run_id))
+            # Inside dbt.cli the environment points DUCKDB_PATH at the scratch: name it from the published path.
+            return CorruptingInvocation(invocation, scratch_path(published, run_id))
 
     monkeypatch.setattr(project, "dbt_resource", lambda: CorruptingDbt(
         project_dir=project.dbt_project(), dbt_executable=project.dbt_executable()))
@@ -525,4 +537,4 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
 
     started = {e.step_key for e in broken.all_events if e.event_type_value == "STEP_START"}
     assert "observatory_dbt" in started and "warehouse__published" not in started
-    assert _sha256(published) == published_before
+    assert published_state() == published_before

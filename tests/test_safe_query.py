@@ -9,12 +9,14 @@ from tests.conftest import run_observatory
 @pytest.fixture
 def con(built):
     _, data_dir, _ = built
-    connection = connect_read_only(data_dir / "warehouse" / "observatory.duckdb", data_dir / "raw")
+    connection = connect_read_only(data_dir / "warehouse" / "observatory.duckdb",
+                                   [data_dir / "raw", data_dir / "warehouse" / "lake"])
     yield connection
     connection.close()
 
 
 def test_marts_and_staging_views_can_be_read(con):
+    # Mart views read the lake's Parquet folders.
     assert run_query(con, "select count(*) from marts.dim_models where snapshot_date = '2026-06-05'").rows == [(10,)]
     # Staging views read the raw Parquet files, which stay readable.
     assert run_query(con, "select count(*) from staging.stg_huggingface__models").rows[0][0] >= 10

@@ -1,30 +1,12 @@
 {#
-  Which snapshots a model builds in this run, as a predicate on `column`:
-  - a full refresh (or the first build) takes every stored snapshot;
-  - an incremental run for a requested snapshot (requested_snapshot_date) takes that snapshot only;
-  - an incremental run without it takes the stored snapshots the model does not hold yet.
-  Older snapshots are never recomputed by an incremental run.
-#}
-{% macro snapshot_scope(column='snapshot_date') -%}
-    {%- set requested = requested_snapshot_date() -%}
-    {%- if not is_incremental() -%}
-        true
-    {%- elif requested -%}
-        {{ column }} = {{ snapshot_date_literal(requested) }}
-    {%- else -%}
-        {{ column }} not in (select distinct snapshot_date from {{ this }})
-    {%- endif -%}
-{%- endmacro %}
-
-{#
-  Which snapshots a working table (staging and intermediate tables) holds after this run:
-  only the run's snapshot_date, or every stored snapshot on a full refresh or without the var.
-  History lives in the marts; working tables stay the size of one snapshot, so a daily build
-  costs the same with 30 snapshots stored as with one.
+  Which snapshots a model (staging, intermediate and mart tables) holds after this run: only the
+  run's snapshot_date, or every stored snapshot without it (a manual dbt run). Builds write a
+  scratch warehouse of one snapshot, published into the lake's folder of that date, so a daily
+  build costs the same with 100 snapshots stored as with one.
 #}
 {% macro build_scope(column='snapshot_date') -%}
     {%- set requested = requested_snapshot_date() -%}
-    {%- if requested and not flags.FULL_REFRESH -%}
+    {%- if requested -%}
         {{ column }} = {{ snapshot_date_literal(requested) }}
     {%- else -%}
         true

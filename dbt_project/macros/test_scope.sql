@@ -1,7 +1,10 @@
 {#
   Data tests of a run for one snapshot (requested_snapshot_date) check that snapshot: older snapshots were tested
-  when they were built and are not recomputed. A full refresh, or a run without the var, tests
-  every snapshot. Relations without a snapshot_date column are tested whole.
+  when they were built. The marts of the run's scratch warehouse hold only its snapshot, but the
+  staging views read every stored raw snapshot: without this filter their tests would scan the
+  whole raw history (a build with 30 stored 2.2M-model snapshots: dbt step 50 s instead of 28 s,
+  7.5 GB peak). A run without the var tests every snapshot. Relations without a snapshot_date
+  column are tested whole.
   Overrides dbt's get_where_subquery, which wraps every generic test's model (and applies `where`).
 #}
 {% macro get_where_subquery(relation) -%}
@@ -11,7 +14,7 @@
         {%- do predicates.append(where) -%}
     {%- endif -%}
     {%- set requested = requested_snapshot_date() -%}
-    {%- if execute and requested and not flags.FULL_REFRESH -%}
+    {%- if execute and requested -%}
         {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
         {%- if 'snapshot_date' in columns -%}
             {%- do predicates.append('snapshot_date = ' ~ snapshot_date_literal(requested)) -%}

@@ -20,7 +20,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[refresh_job],
         sensors=[build_refresh_sensor(Settings.from_env().hub_poll_minutes)],
         resources={"dbt": dbt_resource()},
-        # A run is one process, so the warehouse lock its dbt step takes is still held when its
+        # A run is one process, so the snapshot date's lock its dbt step takes is still held when its
         # publish step runs (see lib/locks.py): also for runs launched from the UI or the schedule.
         executor=dg.in_process_executor,
     )

@@ -11,7 +11,7 @@ refresh_job = dg.define_asset_job(
     name="refresh_snapshot",
     selection=dg.AssetSelection.all(),
     description="Ingest one snapshot date and build every model, test and check on it.",
-    # One process per run: the warehouse lock is held from the dbt step's copy to the publish step.
+    # One process per run: the snapshot date's lock is held from the dbt step to the publish step.
     executor_def=dg.in_process_executor,
 )
 

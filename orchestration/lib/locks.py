@@ -1,9 +1,10 @@
-"""One writer at a time: file locks around what writes the warehouse or the raw store.
+"""One writer at a time: file locks around what writes a snapshot's lake folder or the raw store.
 
-`exclusive` holds a lock for a block. `hold_for_run` holds the warehouse lock for a whole run:
-from the copy of the published warehouse to its publication (or the run's end), across steps.
-The refresh job runs in one process (in_process_executor), so the lock taken by the dbt step is
-still held by the publish step; the operating system releases it if the process dies.
+`exclusive` holds a lock for a block (dbt's run on the fixed scratch path). `hold_for_run` holds
+the lock of a snapshot date for a whole run: from its dbt step to its publication (or the run's
+end), across steps. The refresh job runs in one process (in_process_executor), so the lock taken
+by the dbt step is still held by the publish step; the operating system releases it if the
+process dies. Builds of different dates hold different locks and publish concurrently.
 """
 
 import atexit

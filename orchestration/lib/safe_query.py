@@ -88,10 +88,13 @@ def check_limits(max_rows: int, timeout_s: float, memory_limit: str = DEFAULT_ME
 
 
 def connect_read_only(
-    duckdb_path: Path, readable_dir: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = DEFAULT_THREADS,
+    duckdb_path: Path, readable_dir: Path | list[Path], memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int = DEFAULT_THREADS,
 ) -> duckdb.DuckDBPyConnection:
-    """A read-only connection that can read files under `readable_dir` only, with capped memory and
-    threads, no spilling to disk, and locked settings."""
+    """A read-only connection that can read files under `readable_dir` (one folder or several: the
+    raw snapshots and the lake the catalog's views read) only, with capped memory and threads, no
+    spilling to disk, and locked settings."""
+    readable = [readable_dir] if isinstance(readable_dir, Path) else list(readable_dir)
     if not duckdb_path.exists():
         raise FileNotFoundError(f"no warehouse at {duckdb_path}")
     memory_bytes(memory_limit)
@@ -104,7 +107,8 @@ def connect_read_only(
         con.execute(f"set threads = {int(threads)}")
         con.execute("set temp_directory = ''")  # no spilling: over the limit is an error, and nothing is written
         con.execute("set allow_persistent_secrets = false")
-        con.execute(f"set allowed_directories = [{literal(str(readable_dir.resolve()) + '/')}]")
+        allowed = ", ".join(literal(str(folder.resolve()) + "/") for folder in readable)
+        con.execute(f"set allowed_directories = [{allowed}]")
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
     except BaseException:

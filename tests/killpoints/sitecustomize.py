@@ -3,7 +3,9 @@
 Loaded by Python at start-up when this folder is on PYTHONPATH (tests/pausing.py does that).
 Product code has no hooks: this wraps functions as their modules are imported.
 
-OBSERVATORY_PAUSE_AT   comma-separated points: fetched, dbt_writing, checks, before_rename, after_rename,
+OBSERVATORY_PAUSE_AT   comma-separated points: fetched, dbt_writing, checks, before_rename, after_rename
+                       (around the rename that publishes the snapshot's lake folder), catalog (the new
+                       catalog is written, before the rename that replaces the old one),
                        dbt_connected (in dbt's process, once it opened DuckDB)
 OBSERVATORY_MARKERS    folder: reaching point P writes P (the pid), then waits for P.go (at most 600 s)
 OBSERVATORY_DBT_KEEPS_WAL=1   in dbt's process: DuckDB does not checkpoint on close (leaves a .wal)
@@ -72,18 +74,20 @@ def _patch_metrics(module):
 
 
 class _Os:
-    """The os module as publish.py sees it, with a pause around the rename of the warehouse."""
+    """The os module as publish.py sees it, with pauses around the renames that publish."""
 
     def __getattr__(self, name):
         return getattr(os, name)
 
     @staticmethod
     def replace(src, dst, *args, **kwargs):
-        is_warehouse = str(dst).endswith(".duckdb")
-        if is_warehouse:
+        is_snapshot = os.path.basename(str(dst)).startswith("snapshot_date=")
+        if is_snapshot:
             pause("before_rename")
+        if str(dst).endswith(".duckdb"):
+            pause("catalog")
         os.replace(src, dst, *args, **kwargs)
-        if is_warehouse:
+        if is_snapshot:
             pause("after_rename")
 
 

@@ -4,7 +4,6 @@ labelled_models as (
 
     select *
     from {{ ref('int_models_labelled') }}
-    where {{ snapshot_scope() }}
 
 ),
 

@@ -1,8 +1,8 @@
 {#
-  One row per built snapshot: where it came from, and whether it is synthetic. Incremental like
-  the other marts: a run adds the snapshots it builds, from their manifests, and keeps every row
-  built before, also when that snapshot's raw folder was deleted since (its fact rows stay in the
-  marts too). The whole (tiny) table is rewritten, so is_raw_stored is current for every row.
+  One row per built snapshot: where it came from, and whether it is synthetic. A run builds the
+  row of its snapshot; the rows of other snapshots stay in their own folders of the lake, also
+  when that snapshot's raw folder was deleted since. The catalog's view of this mart recomputes
+  is_raw_stored for every snapshot at each publication (orchestration/lib/publish.py).
 #}
 
 with
@@ -18,16 +18,8 @@ snapshots as (
     select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at,
         missing_columns, source_license
     from manifests
-    where {{ snapshot_scope() }}
+    where {{ build_scope() }}
 
-    {% if is_incremental() %}
-    union all
-
-    select snapshot_date, snapshot_source, repo_id, revision, is_synthetic, n_rows, sha256, ingested_at,
-        missing_columns, source_license
-    from {{ this }}
-    where not ({{ snapshot_scope() }})
-    {% endif %}
 
 ),
 

@@ -6,7 +6,7 @@ links as (
 
     select snapshot_date, model_id, parent_model_id, relation
     from {{ ref('stg_huggingface__model_base_links') }}
-    where {{ snapshot_scope() }} and parent_model_id <> model_id
+    where parent_model_id <> model_id
 
 ),
 
@@ -14,7 +14,6 @@ ancestors as (
 
     select snapshot_date, model_id, ancestor_model_id
     from {{ ref('fct_model_lineage') }}
-    where {{ snapshot_scope() }}
 
 ),
 

@@ -10,7 +10,6 @@ models as (
 
     select *
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }}
 
 ),
 

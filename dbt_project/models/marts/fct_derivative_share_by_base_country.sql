@@ -9,8 +9,7 @@ derivatives as (
 
     select snapshot_date, created_at, root_model_id
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }}
-        and parent_model_id is not null
+    where parent_model_id is not null
         and not created_at_is_floor
 
 ),

@@ -6,7 +6,7 @@ quarantined as (
 
     select *
     from {{ ref('stg_huggingface__quarantined_rows') }}
-    where {{ snapshot_scope() }}
+    where {{ build_scope() }}
 
 ),
 

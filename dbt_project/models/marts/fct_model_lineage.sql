@@ -4,7 +4,6 @@ ancestors as (
 
     select *
     from {{ ref('int_model_ancestors_walked') }}
-    where {{ snapshot_scope() }}
 
 ),
 

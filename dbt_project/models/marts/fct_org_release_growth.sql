@@ -9,7 +9,7 @@ releases as (
 
     select snapshot_date, provider, extract(year from created_at) as release_year
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }} and not created_at_is_floor and created_at is not null
+    where not created_at_is_floor and created_at is not null
 
 ),
 

@@ -10,7 +10,6 @@ snapshots as (
 
     select distinct snapshot_date
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }}
 
 ),
 
@@ -27,8 +26,7 @@ releases as (
 
     select snapshot_date, provider, cast(created_at as date) as day, count(*) as n_releases
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }}
-        and not created_at_is_floor
+    where not created_at_is_floor
         and provider in (select provider from tracked_providers)
     group by snapshot_date, provider, cast(created_at as date)
 

@@ -9,7 +9,6 @@ models as (
 
     select snapshot_date, model_id, likes, label_country
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }}
 
 ),
 

@@ -10,7 +10,7 @@ new_models as (
 
     select *
     from {{ ref('dim_models') }}
-    where {{ snapshot_scope() }} and not created_at_is_floor and created_at is not null
+    where not created_at_is_floor and created_at is not null
 
 ),
 

@@ -12,8 +12,8 @@ from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.project import dbt_project, environment
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.lib.child import PARENT_ENV
-from orchestration.lib.locks import hold_for_run, release_for_run
-from orchestration.lib.publish import candidate_path, checkpoint, publish, start_candidate
+from orchestration.lib.locks import exclusive, hold_for_run, release_for_run
+from orchestration.lib.publish import LegacyWarehouse, checkpoint, is_legacy, publish, scratch_path, start_scratch
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.settings import Settings
 
@@ -29,7 +29,11 @@ class ObservatoryTranslator(DagsterDbtTranslator):
 
 
 class DbtBuildConfig(dg.Config):
-    """full_refresh rebuilds every stored snapshot instead of the run's partition only."""
+    """full_refresh: this run may replace a warehouse of the previous layout (marts as tables).
+
+    Every run builds its own snapshot date from scratch; to rebuild every stored snapshot, run
+    one build per date (`observatory build --full-refresh` does, or a backfill in the UI).
+    """
 
     full_refresh: bool = False
 
@@ -50,57 +54,60 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         settings = Settings.from_env()
-        _verify_raw_snapshots(context, settings, config.full_refresh)
+        if not config.full_refresh and is_legacy(settings.duckdb_path):
+            raise LegacyWarehouse(
+                f"{settings.duckdb_path} was built by an older version of the observatory (marts stored in the "
+                "file); rebuild every snapshot into the new layout once: observatory build --full-refresh"
+            )
+        _verify_raw_snapshots(context, settings)
         # The snapshot and N go in the environment, not --vars: a changed var makes dbt re-parse everything.
-        args = ["build"]
-        if config.full_refresh:
-            args.append("--full-refresh")
         run_id = context.run.run_id
-        # The warehouse stays this run's from the copy below to its publication (or the run's end):
-        # another build waits here, and never builds on a copy that is about to be replaced.
-        hold_for_run(settings.warehouse_lock, run_id, "warehouse", settings.lock_timeout_s, context.log)
+        # One build per snapshot date at a time, from here to its publication (or the run's end).
+        # Builds of other dates go on: they write their own scratch and their own lake folder.
+        hold_for_run(settings.snapshot_lock(context.partition_key), run_id, f"snapshot {context.partition_key}",
+                     settings.lock_timeout_s, context.log)
         try:
-            # dbt builds a private copy; the publish step swaps it in once the checks passed.
-            candidate = start_candidate(settings.duckdb_path, run_id)
-            # dbt inherits this process's environment when it starts: hand it absolute paths.
-            env = {
-                **settings.dbt_env(), "DUCKDB_PATH": str(candidate),
-                "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
-                PARENT_ENV: str(os.getpid()),
-            }
-            with environment(env):
-                invocation = dbt.cli(args, context=context)
-            # Test results are reported as they come; model outputs wait for dbt to let go of the
-            # candidate, to carry its row counts and columns.
-            outputs = []
-            try:
-                for event in invocation.stream():
-                    if isinstance(event, dg.Output):
-                        outputs.append(event)
-                    else:
-                        yield event
-            except Exception:
-                yield from outputs  # what dbt built before failing
-                raise
-            built = candidate_path(settings.duckdb_path, run_id)
-            # dbt has let go of the file: fold its write-ahead log in, since only the file is published.
+            with exclusive(settings.dbt_lock, "dbt scratch path", settings.lock_timeout_s, context.log):
+                # dbt builds this run's snapshot alone into a scratch warehouse; publishing copies it to the lake.
+                active = start_scratch(settings.duckdb_path, run_id)
+                # dbt inherits this process's environment when it starts: hand it absolute paths.
+                env = {
+                    **settings.dbt_env(), "DUCKDB_PATH": str(active),
+                    "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
+                    PARENT_ENV: str(os.getpid()),
+                }
+                with environment(env):
+                    invocation = dbt.cli(["build"], context=context)
+                # Test results are reported as they come; model outputs wait for dbt to let go of the
+                # scratch, to carry its row counts and columns.
+                outputs = []
+                try:
+                    for event in invocation.stream():
+                        if isinstance(event, dg.Output):
+                            outputs.append(event)
+                        else:
+                            yield event
+                except Exception:
+                    yield from outputs  # what dbt built before failing
+                    raise
+            built = scratch_path(settings.duckdb_path, run_id)
+            # dbt has let go of the file: fold its write-ahead log in, since publishing reads the file.
             checkpoint(built)
         except BaseException:
-            release_for_run(settings.warehouse_lock, run_id)
+            release_for_run(settings.snapshot_lock(context.partition_key), run_id)
             raise
         yield from _with_table_metadata(context, outputs, built)
 
     return observatory_dbt
 
 
-def _verify_raw_snapshots(context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool) -> None:
-    """Before dbt reads raw files, check each one it will read against its manifest's sha256: the
-    run's snapshot, or every stored snapshot on a full refresh. A changed file fails the run."""
+def _verify_raw_snapshots(context: dg.AssetExecutionContext, settings: Settings) -> None:
+    """Before dbt reads the run's raw file, check it against its manifest's sha256: a changed file fails the run."""
     store = SnapshotStore(settings.raw_models_dir)
-    dates = [s.manifest["snapshot_date"] for s in store.list()] if full_refresh else [context.partition_key]
+    dates = [context.partition_key]
     started = time.monotonic()
     for snapshot_date in dates:
-        if full_refresh or store.get(snapshot_date) is not None:
+        if store.get(snapshot_date) is not None:
             store.verify(snapshot_date)
     context.log.info(f"raw checksums verified for {', '.join(dates) or 'no snapshot'} "
                      f"in {time.monotonic() - started:.2f} s")
@@ -124,19 +131,26 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
         backfill_policy=dg.BackfillPolicy.multi_run(1),
         group_name="marts",
         kinds={"duckdb"},
-        description="The warehouse users query. Replaced in one rename by this run's build once every "
-        "dbt test and blocking check passed; until then readers keep the previous one.",
+        description="The snapshot's marts in the lake (data/warehouse/lake/snapshot_date=<date>/<mart>.parquet) "
+        "and the catalog of views over them users query (observatory.duckdb). The date's folder is swapped in "
+        "one rename once every dbt test and blocking check passed; other dates are never touched.",
     )
     def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
         run_id = context.run.run_id
+        lock = settings.snapshot_lock(context.partition_key)
         # Normally held since the dbt step of this run; taken here when only this step is re-executed.
-        hold_for_run(settings.warehouse_lock, run_id, "warehouse", settings.lock_timeout_s, context.log)
+        hold_for_run(lock, run_id, f"snapshot {context.partition_key}", settings.lock_timeout_s, context.log)
         try:
-            path = publish(settings.duckdb_path, run_id, context.partition_key)
+            rows = publish(settings.duckdb_path, run_id, context.partition_key, settings.raw_models_dir)
         finally:
-            release_for_run(settings.warehouse_lock, run_id)
-        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
-                                              "bytes": path.stat().st_size})
+            release_for_run(lock, run_id)
+        folder = settings.lake_dir / f"snapshot_date={context.partition_key}"
+        size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+        context.log.info(f"published snapshot {context.partition_key} to {folder} ({size / 2**20:.1f} MiB)")
+        return dg.MaterializeResult(metadata={
+            "path": dg.MetadataValue.path(str(folder)), "catalog": dg.MetadataValue.path(str(settings.duckdb_path)),
+            "bytes": size, "rows": dg.MetadataValue.json(rows),
+        })
 
     return published_warehouse

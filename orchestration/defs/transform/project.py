@@ -11,7 +11,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from orchestration.lib.publish import active_candidate_path
+from orchestration.lib.publish import scratch_link_path
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests", "analyses")
@@ -48,7 +48,7 @@ def dbt_project() -> DbtProject:
             resource = ObservatoryDbtCli(project_dir=project, dbt_executable=dbt_executable())
             # Parse with the profile builds use, so their partial parse starts from this one.
             settings = Settings.from_env()
-            with environment({**settings.dbt_env(), "DUCKDB_PATH": str(active_candidate_path(settings.duckdb_path))}):
+            with environment({**settings.dbt_env(), "DUCKDB_PATH": str(scratch_link_path(settings.duckdb_path))}):
                 resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
             digest_path.write_text(digest)
     return project
