@@ -10,8 +10,8 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from orchestration.lib.child import process_start
 from orchestration.lib.sources import SnapshotRequest, get_source
 from orchestration.settings import Settings
 
@@ -74,15 +74,6 @@ def open_instance(settings: Settings):
 # The process running a build, so `status` can tell a build that was killed from one still running.
 PID_TAG = "observatory/pid"
 PROCESS_START_TAG = "observatory/process_start"
-
-
-def process_start(pid: int) -> str | None:
-    """When process `pid` started (clock ticks since boot), or None if there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def innermost(exc: BaseException) -> str:

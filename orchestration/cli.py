@@ -195,7 +195,8 @@ def _input_file(path: Path) -> Path:
 
 def _run_process_gone(run) -> bool:
     """True when the run was started by an `observatory build` process that no longer exists."""
-    from orchestration.building import PID_TAG, PROCESS_START_TAG, process_start
+    from orchestration.building import PID_TAG, PROCESS_START_TAG
+    from orchestration.lib.child import process_start
 
     pid = run.tags.get(PID_TAG)
     if not pid:

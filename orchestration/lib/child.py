@@ -25,6 +25,15 @@ def die_with_parent() -> None:
         sys.exit("observatory-dbt: the build that started dbt has ended; not starting it")
 
 
+def process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot), or None if there is no such process.
+    With the pid, it tells a live process from a later one that reuses its pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+
+
 def dbt_main() -> None:
     die_with_parent()
     dbt = Path(sys.executable).parent / "dbt"

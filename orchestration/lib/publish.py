@@ -28,6 +28,9 @@ import shutil
 import time
 from pathlib import Path
 
+from orchestration.lib.child import process_start
+from orchestration.lib.sql import literal
+
 STALE_SCRATCH_S = 24 * 3600
 RETIRED_GRACE_S = 3600
 PARTITION = "snapshot_date"
@@ -74,14 +77,7 @@ def snapshot_folder(published: Path, snapshot_date: str) -> Path:
 
 def _owner() -> str:
     pid = os.getpid()
-    return f"{pid} {_process_start(pid)}"
-
-
-def _process_start(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except OSError:
-        return None
+    return f"{pid} {process_start(pid)}"
 
 
 def _owner_alive(folder: Path) -> bool:
@@ -93,7 +89,7 @@ def _owner_alive(folder: Path) -> bool:
             return folder.lstat().st_mtime > time.time() - STALE_SCRATCH_S
         except OSError:
             return False
-    return _process_start(int(pid)) == started
+    return process_start(int(pid)) == started
 
 
 def start_scratch(published: Path, run_id: str) -> Path:
@@ -173,10 +169,6 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _marts(con) -> dict[str, list[tuple[str, str]]]:
     columns: dict[str, list[tuple[str, str]]] = {}
     for table, column, data_type in con.execute(
@@ -206,12 +198,12 @@ def write_snapshot(scratch: Path, staged: Path, snapshot_date: str) -> dict[str,
             names = [c for c, _ in columns]
             dated = PARTITION in names
             keep = ", ".join(_quote(c) for c in names if c != PARTITION)
-            where = f" where {PARTITION} = cast({_literal(snapshot_date)} as date)" if dated else ""
+            where = f" where {PARTITION} = cast({literal(snapshot_date)} as date)" if dated else ""
             source = f"select {keep} from marts.{_quote(mart)}{where}"
             target = staged / f"{mart}.parquet"
-            con.execute(f"copy ({source}) to {_literal(target)} (format parquet, compression zstd)")
+            con.execute(f"copy ({source}) to {literal(target)} (format parquet, compression zstd)")
             expected = con.execute(f"select count(*) from ({source})").fetchone()[0]
-            written = con.execute(f"select count(*) from read_parquet({_literal(target)})").fetchone()[0]
+            written = con.execute(f"select count(*) from read_parquet({literal(target)})").fetchone()[0]
             if written != expected:
                 raise UnsafeToPublish(f"marts.{mart}: {written} rows written for {expected} built; not publishing")
             rows[mart] = expected
@@ -290,13 +282,13 @@ def catalog_sql(lake: Path, marts: dict[str, list[str]], raw_dates: list[str] | 
     """
     statements = ["create schema if not exists marts"]
     for mart, file_columns in sorted(marts.items()):
-        files = _literal(f"{lake}/{PARTITION}=*/{mart}.parquet")
+        files = literal(f"{lake}/{PARTITION}=*/{mart}.parquet")
         read = (f"read_parquet({files}, hive_partitioning = true, hive_types = {{'{PARTITION}': 'date'}}, "
                 "union_by_name = true)")
         expressions = []
         for column in file_columns:
             if mart == "dim_snapshots" and column == "is_raw_stored" and raw_dates is not None:
-                stored = ", ".join(f"date {_literal(d)}" for d in raw_dates)
+                stored = ", ".join(f"date {literal(d)}" for d in raw_dates)
                 expressions.append(f"({PARTITION} in ({stored})) as is_raw_stored" if stored else "false as is_raw_stored")
             else:
                 expressions.append(_quote(column))
@@ -362,23 +354,23 @@ def write_catalog(published: Path, scratch: Path | None = None, raw_dir: Path | 
 
 
 def _carry(con, source: Path) -> None:
-    con.execute(f"attach {_literal(source)} as carried (read_only)")
+    con.execute(f"attach {literal(source)} as carried (read_only)")
     try:
         schemas = CARRIED_VIEWS + CARRIED_TABLES
         for (schema,) in con.execute(
             "select schema_name from duckdb_schemas() where database_name = 'carried' and schema_name in "
-            f"({', '.join(_literal(s) for s in schemas)})"
+            f"({', '.join(literal(s) for s in schemas)})"
         ).fetchall():
             con.execute(f"create schema if not exists {_quote(schema)}")
         views = con.execute(
             "select sql from duckdb_views() where database_name = 'carried' and not internal and schema_name in "
-            f"({', '.join(_literal(s) for s in CARRIED_VIEWS)})"
+            f"({', '.join(literal(s) for s in CARRIED_VIEWS)})"
         ).fetchall()
         for (sql,) in views:
             con.execute(sql.replace('"carried".', ""))
         for schema, table in con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = 'carried' and schema_name in "
-            f"({', '.join(_literal(s) for s in CARRIED_TABLES)})"
+            f"({', '.join(literal(s) for s in CARRIED_TABLES)})"
         ).fetchall():
             name = f"{_quote(schema)}.{_quote(table)}"
             con.execute(f"create table {name} as select * from carried.{name}")
