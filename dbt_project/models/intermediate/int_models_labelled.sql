@@ -61,6 +61,7 @@ final as (
     select
         models.snapshot_date,
         models.model_id,
+        models.model_object_id,
         models.org,
         coalesce(orgs.provider, models.org) as provider,
         models.created_at,

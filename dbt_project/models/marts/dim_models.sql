@@ -12,6 +12,7 @@ final as (
     select
         snapshot_date,
         model_id,
+        model_object_id,
         org,
         provider,
         created_at,
