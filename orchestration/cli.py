@@ -9,33 +9,14 @@
 """
 
 import argparse
-import datetime as dt
 import os
 import sys
 from pathlib import Path
 
+from orchestration import run_history, warehouse_reads
+from orchestration.errors import UserError
 from orchestration.lib.sources import HISTORY_SOURCES, SOURCE_NAMES
-from orchestration.lib.sql import literal
 from orchestration.settings import Settings
-
-MARTS = (
-    "dim_models", "dim_organizations", "dim_snapshots", "fct_model_lineage", "fct_base_model_derivatives",
-    "fct_org_release_growth", "fct_weekly_new_model_rankings", "fct_release_heatmap",
-    "fct_country_download_share", "fct_top_liked_country_share", "fct_derivative_share_by_base_country",
-    "fct_ingest_quarantine",
-)
-
-
-def mart_slice(mart: str, snapshot_date: str) -> str:
-    """SQL for the rows of a mart that describe one snapshot (dim_organizations describes the newest)."""
-    if mart == "dim_organizations":
-        return f"select * from marts.{mart}"
-    return f"select * from marts.{mart} where snapshot_date = date {literal(snapshot_date)}"
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: printed as one line, without a traceback."""
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="observatory", description=__doc__.split("\n")[0])
@@ -193,33 +174,6 @@ def _input_file(path: Path) -> Path:
     return resolved
 
 
-def _run_process_gone(run) -> bool:
-    """True when the run was started by an `observatory build` process that no longer exists."""
-    from orchestration.building import PID_TAG, PROCESS_START_TAG
-    from orchestration.lib.child import process_start
-
-    pid = run.tags.get(PID_TAG)
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    started = run.tags.get(PROCESS_START_TAG)
-    return bool(started) and process_start(int(pid)) != started  # the pid now belongs to another process
-
-
-def _instance(settings: Settings):
-    from orchestration.building import BuildRefused, open_instance
-
-    try:
-        return open_instance(settings)
-    except BuildRefused as exc:
-        raise UserError(str(exc)) from None
-
-
 def backfill_command(args) -> int:
     from orchestration.backfill import backfill
     from orchestration.lib.snapshot_store import parse_snapshot_date
@@ -255,24 +209,12 @@ def print_checks(evaluations) -> None:
 
 
 def print_summary(settings: Settings, snapshot_date: str) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    try:
-        snapshot = con.execute(
-            "select snapshot_source, revision, is_synthetic, n_rows from marts.dim_snapshots"
-            " where snapshot_date = ?", [snapshot_date]
-        ).fetchone()
-        counts = {}
-        for mart in MARTS:
-            counts[mart] = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
-    finally:
-        con.close()
-    source, revision, synthetic, rows = snapshot
-    label = "  ** SYNTHETIC SAMPLE: not real Hub data **" if synthetic else ""
-    print(f"\nSnapshot {snapshot_date}: source {source}{' @ ' + revision if revision else ''}, {rows} models{label}")
-    for mart, n in counts.items():
-        note = "  (as of the newest snapshot)" if mart == "dim_organizations" else ""
+    summary = warehouse_reads.snapshot_summary(settings, snapshot_date)
+    label = "  ** SYNTHETIC SAMPLE: not real Hub data **" if summary.synthetic else ""
+    revision = f" @ {summary.revision}" if summary.revision else ""
+    print(f"\nSnapshot {snapshot_date}: source {summary.source}{revision}, {summary.rows} models{label}")
+    for mart, n in summary.mart_rows.items():
+        note = "  (as of the newest snapshot)" if mart in warehouse_reads.LATEST_ONLY else ""
         print(f"  marts.{mart:<38} {n:>10} rows{note}")
     print(f"Warehouse: {settings.duckdb_path}")
     command = os.path.relpath(Path(sys.executable).parent / "observatory")
@@ -320,166 +262,39 @@ def query_command(args) -> int:
     return 0
 
 
-def _open_warehouse(settings: Settings):
-    import duckdb
-
-    if not settings.duckdb_path.exists():
-        raise UserError(f"no warehouse at {settings.duckdb_path}\nbuild it first: observatory build")
-    try:
-        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-        con.execute("select count(*) from marts.dim_snapshots").fetchone()
-        return con
-    except duckdb.Error as exc:
-        raise UserError(f"the warehouse {settings.duckdb_path} cannot be read: {str(exc).splitlines()[0]}\n"
-                        "rebuild it: move it away and run observatory build --full-refresh") from None
-
-
-def _built_snapshot(con, requested: str | None) -> str:
-    """The requested snapshot if it is built, else the newest built one."""
-    from orchestration.lib.snapshot_store import parse_snapshot_date
-
-    import duckdb
-
-    try:
-        built = [d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots order by 1").fetchall()]
-    except duckdb.Error as exc:  # a damaged block the opening probe did not touch
-        raise UserError(f"the warehouse cannot be read: {str(exc).splitlines()[0]}\n"
-                        "rebuild it: move it away and run observatory build --full-refresh") from None
-    if not built:
-        raise UserError("the warehouse holds no snapshot yet\nbuild one: observatory build")
-    if requested is None:
-        return built[-1]
-    try:
-        parse_snapshot_date(requested)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if requested not in built:
-        raise UserError(f"snapshot {requested} is not built (built: {', '.join(built[-5:])})\n"
-                        f"build it: observatory build --snapshot-date {requested}")
-    return requested
-
-
 def report_command(args) -> int:
     from orchestration.lib.report import render
 
     settings = Settings.from_env()
-    con = _open_warehouse(settings)
+    con = warehouse_reads.open_warehouse(settings)
     try:
-        snapshot_date = _built_snapshot(con, args.snapshot_date)
+        snapshot_date = warehouse_reads.built_snapshot(con, args.snapshot_date)
     finally:
         con.close()
     out = (args.out or settings.report_path(snapshot_date)).resolve()
-    checks = _last_check_status(settings, snapshot_date)
+    checks = run_history.last_check_status(settings, snapshot_date)
     summary = render(settings.duckdb_path, snapshot_date, out, checks)
     print(f"Report of snapshot {snapshot_date} ({summary['charts']} charts): {out}")
     return 0
 
 
-def _run_history(settings: Settings):
-    """The Dagster instance the builds record their runs in, or None before the first build."""
-    if not (settings.dagster_home / "dagster.yaml").exists():
-        return None
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    return _instance(settings)
-
-
-def _last_check_status(settings: Settings, snapshot_date: str):
-    """The checks of the last successful build of the snapshot, or None when none is recorded."""
-    import dagster as dg
-
-    from orchestration.defs.report.status import check_status
-
-    instance = _run_history(settings)
-    if instance is None:
-        return None
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot", statuses=[dg.DagsterRunStatus.SUCCESS],
-                                                   tags={"dagster/partition": snapshot_date}), limit=1)
-    return check_status(instance, runs[0].run_id) if runs else None
-
-
 def export_command(args) -> int:
-    import shutil
-
-    import duckdb
-
     settings = Settings.from_env()
-    con = _open_warehouse(settings)
+    con = warehouse_reads.open_warehouse(settings)
     try:
-        snapshot_date = _built_snapshot(con, args.snapshot_date)
+        snapshot_date = warehouse_reads.built_snapshot(con, args.snapshot_date)
         out = (args.out or settings.data_dir / "exports" / snapshot_date).resolve()
-        # Every file is written into a scratch folder beside the target, which then takes its place
-        # whole: a failed export leaves no partial folder (and an earlier export stays as it was).
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            scratch = out.with_name(f".{out.name}.partial-{os.getpid()}")
-            shutil.rmtree(scratch, ignore_errors=True)
-            scratch.mkdir()
-        except OSError as exc:
-            raise UserError(f"cannot write the export to {out}: {exc.strerror or exc}") from None
-        options = "format parquet, compression zstd" if args.format == "parquet" else "format csv, header true"
-        lines = []
-        try:
-            for mart in MARTS:
-                target = scratch / f"{mart}.{args.format}"
-                con.execute(f"copy ({mart_slice(mart, snapshot_date)}) to {literal(target)} ({options})")
-                rows = con.execute(f"select count(*) from ({mart_slice(mart, snapshot_date)})").fetchone()[0]
-                lines.append(f"  {target.name:<48} {rows:>10} rows")
-            licences = _source_licences(con, snapshot_date)
-            (scratch / "NOTICE.txt").write_text(notice_text(snapshot_date, licences))
-            if out.exists():
-                retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-                os.rename(out, retired)
-                os.rename(scratch, out)
-                shutil.rmtree(retired, ignore_errors=True)
-            else:
-                os.rename(scratch, out)
-        except duckdb.Error as exc:
-            raise UserError(f"the warehouse {settings.duckdb_path} cannot be read: {str(exc).splitlines()[0]}; "
-                            "nothing was exported") from None
-        except OSError as exc:
-            raise UserError(f"cannot write the export to {out}: {exc.strerror or exc}; nothing was exported") from None
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        export = warehouse_reads.export_snapshot(settings, con, snapshot_date, out, args.format)
     finally:
         con.close()
-    print("\n".join(lines))
-    notice = out / "NOTICE.txt"
-    print(f"Exported {len(MARTS)} marts of snapshot {snapshot_date} to {out}")
-    for source, repo_id, licence, dates in licences:
+    for name, rows in export.files:
+        print(f"  {name:<48} {rows:>10} rows")
+    print(f"Exported {len(export.files)} marts of snapshot {snapshot_date} to {out}")
+    for source, repo_id, licence, dates in export.licences:
         print(f"Source licence: {licence or 'not recorded'} ({source}{' ' + repo_id if repo_id else ''}, "
               f"{dates} snapshots)")
-    print(f"Licence notice: {notice}")
+    print(f"Licence notice: {out / 'NOTICE.txt'}")
     return 0
-
-
-ODBL_NOTICE = (
-    "Data derived from the dataset {repo} (hub_weekly source) is made available under the Open Database "
-    "License (ODbL-1.0): https://opendatacommons.org/licenses/odbl/1-0/ . Any public use of these files, "
-    "or of a database derived from them, must keep this notice and share alike under ODbL-1.0."
-)
-
-
-def _source_licences(con, snapshot_date: str) -> list[tuple]:
-    """(source, repo_id, licence, n snapshots) of the snapshots the export may derive from: the exported
-    one and every earlier one (trend tables compare a snapshot with those before it)."""
-    return con.execute(
-        "select snapshot_source, repo_id, source_license, count(*) from marts.dim_snapshots"
-        " where snapshot_date <= cast(? as date) group by all order by 1, 2, 3", [snapshot_date]
-    ).fetchall()
-
-
-def notice_text(snapshot_date: str, licences: list[tuple]) -> str:
-    """NOTICE.txt beside exported files: where the data came from and under which licence."""
-    lines = [f"Open Model Observatory export of snapshot {snapshot_date}.", "",
-             "Source data of this export (the snapshot and the earlier ones its trend tables compare with):"]
-    for source, repo_id, licence, dates in licences:
-        lines.append(f"- {source}{' ' + repo_id if repo_id else ''}: {dates} snapshots, "
-                     f"licence: {licence or 'not recorded (ingested before licences were recorded)'}")
-    weekly = sorted({repo_id or "hfmlsoc/hub_weekly_snapshots" for source, repo_id, _, _ in licences
-                     if source == "hub_weekly"})
-    if weekly:
-        lines += ["", ODBL_NOTICE.format(repo=", ".join(weekly))]
-    return "\n".join(lines) + "\n"
 
 
 def status_command(args) -> int:
@@ -496,14 +311,13 @@ def status_command(args) -> int:
     unreadable = None
     if settings.duckdb_path.exists():
         try:
-            con = _open_warehouse(settings)
-        except UserError as exc:
-            unreadable = str(exc).partition("\n")[0]
-        else:
+            con = warehouse_reads.open_warehouse(settings)
             try:
-                built = {d.isoformat() for (d,) in con.execute("select snapshot_date from marts.dim_snapshots").fetchall()}
+                built = set(warehouse_reads.built_dates(con))
             finally:
                 con.close()
+        except UserError as exc:
+            unreadable = str(exc).partition("\n")[0]
     print(f"{'snapshot':<12} {'source':<10} {'revision':<14} {'rows':>10}  built  ingested at")
     for snapshot in stored:
         m = snapshot.manifest
@@ -534,35 +348,12 @@ def _recover_snapshots(settings: Settings, store) -> None:
 
 
 def _print_last_refresh(settings: Settings) -> None:
-    import dagster as dg
-
-    from orchestration.building import PID_TAG
-    from orchestration.defs.report.status import check_status
-
-    instance = _run_history(settings)
-    if instance is None:
+    refresh = run_history.last_refresh(settings)
+    if refresh is None:
         return
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot"), limit=1)
-    if not runs:
-        return
-    run = runs[0]
-    interrupted = not run.is_finished and _run_process_gone(run)
-    if interrupted:
-        # Nobody else will: record in the run history that the run will never finish.
-        instance.report_run_failed(run, f"interrupted: the build process (pid {run.tags[PID_TAG]}) ended "
-                                        "without finishing the run (killed?)")
-    record = instance.get_run_record_by_id(run.run_id)
-    ended = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc).isoformat(timespec="seconds") if record.end_time else "running"
-    checks = check_status(instance, run.run_id)
-    if interrupted:
-        state = f"interrupted (its process {run.tags[PID_TAG]} is gone)"
-    elif run.is_finished:
-        state = f"{record.dagster_run.status.value.lower()}, ended {ended}"
-    else:
-        state = "running"
-    print(f"\nLast refresh: snapshot {run.tags.get('dagster/partition')}, {state}")
-    so_far = "" if run.is_finished and not interrupted else " so far"
-    print(f"Checks: {checks.passed} of {checks.total} passed{so_far}")
+    print(f"\nLast refresh: snapshot {refresh.snapshot_date}, {refresh.state}")
+    checks = refresh.checks
+    print(f"Checks: {checks.passed} of {checks.total} passed{'' if refresh.finished else ' so far'}")
     for name in checks.failed:
         print(f"  FAILED: {name}")
     for name in checks.warned:
