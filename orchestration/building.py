@@ -130,7 +130,7 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
 
     from orchestration.defs import build_definitions
 
-    job = build_definitions().resolve_job_def("refresh_snapshot")
+    job = build_definitions(settings).resolve_job_def("refresh_snapshot")
     run_config = {
         "ops": {
             "ingest_snapshot": {

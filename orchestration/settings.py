@@ -1,8 +1,8 @@
 """Paths and options, read from environment variables in one place.
 
-Every setting has a default that works on a fresh clone. Nothing is read at import time:
-callers ask for `Settings.from_env()` when they need it, so importing the code location
-never depends on the environment.
+Every setting has a default that works on a fresh clone. Nothing is read at import time: the
+command line asks for `Settings.from_env()` when it starts, and Dagster assets, checks and the
+sensor get the same values as the resource `observatory` (orchestration/defs/resources.py).
 """
 
 from __future__ import annotations

@@ -190,3 +190,22 @@ def test_backfill_plan_takes_the_last_date_of_each_week_of_a_daily_source(tmp_pa
     assert plan(settings, template, "2025-01-04", "2025-01-31", "week") == (["2025-01-12", "2025-01-13"], [])
     assert plan(settings, template, "2025-01-04", "2025-01-31", "day") == (
         ["2025-01-06", "2025-01-08", "2025-01-12", "2025-01-13"], [])
+
+
+def test_the_sensor_takes_its_settings_from_the_observatory_resource(tmp_path, monkeypatch):
+    """The definitions carry the settings they were built with: the environment at evaluation does not matter."""
+    import dagster as dg
+
+    from orchestration.defs import build_definitions
+
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "models-2025-03-02.parquet").write_bytes(b"x")
+    defs = build_definitions(settings_for(tmp_path, schedule_source="dir", hub_dir=folder))
+    monkeypatch.setenv("SCHEDULE_SOURCE", "hub_stats")  # would ask the (unreachable) Hub
+    sensor = defs.resolve_sensor_def("hub_refresh_sensor")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources)
+        result = sensor.evaluate_tick(context)
+    assert [r.partition_key for r in result.run_requests] == ["2025-03-02"]
+    assert result.run_requests[0].run_config == {"ops": {"ingest_snapshot": {"config": {"source": "dir"}}}}

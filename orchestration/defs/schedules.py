@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from orchestration.defs.resources import ObservatorySettings
 from orchestration.settings import Settings
 
 # Everything for one snapshot date: the raw snapshot, every dbt model, test and check, the report.
@@ -61,8 +62,8 @@ def build_refresh_sensor(poll_minutes: int) -> dg.SensorDefinition:
             "hub_stats) has today's revision, ingest it and rebuild its marts; until then skip, saying why."
         ),
     )
-    def hub_refresh_sensor(context: dg.SensorEvaluationContext):
+    def hub_refresh_sensor(context: dg.SensorEvaluationContext, observatory: ObservatorySettings):
         today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-        return refresh_request(Settings.from_env(), today)
+        return refresh_request(observatory.get(), today)
 
     return hub_refresh_sensor

@@ -15,6 +15,7 @@ import duckdb
 
 from orchestration.defs.checks import metrics
 from orchestration.defs.partitions import snapshot_partitions
+from orchestration.defs.resources import ObservatorySettings
 from orchestration.lib.publish import readable_path
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.settings import Settings
@@ -66,8 +67,8 @@ def _check(asset: str, name: str, description: str, blocking: bool = True):
 
 @_check("fct_weekly_new_model_rankings", "ranks_dense_within_week",
         "Ranks are 1..k with k <= N per week and metric, and every ranked model was created that week.")
-def ranks_dense_within_week(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def ranks_dense_within_week(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    settings = observatory.get()
     with _warehouse(settings, context) as con:
         return _blocking(context, metrics.rankings_are_dense(con, context.partition_key, settings.weekly_top_n))
 
@@ -75,23 +76,23 @@ def ranks_dense_within_week(context: dg.AssetCheckExecutionContext) -> dg.AssetC
 @_check("fct_weekly_new_model_rankings", "ranks_follow_metric",
         "Ranks follow metric_value desc, model_id asc, and each week's ranked models are exactly its top N "
         "recomputed from dim_models.")
-def ranks_follow_metric(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def ranks_follow_metric(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    settings = observatory.get()
     with _warehouse(settings, context) as con:
         return _blocking(context, metrics.rankings_follow_metric(con, context.partition_key, settings.weekly_top_n))
 
 
 @_check("fct_weekly_new_model_rankings", "ranked_weeks_present",
         "Every week with a (non-floor) release is ranked by every metric, and no other week is.")
-def ranked_weeks_present(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def ranked_weeks_present(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.ranked_weeks_present(con, context.partition_key))
 
 
 def _share_check(asset: str, group_by: str):
     @_check(asset, "shares_sum_to_one", f"Shares are in [0, 1] and sum to 1 (+-1e-9) per {group_by}.")
-    def shares_sum_to_one(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        with _warehouse(Settings.from_env(), context) as con:
+    def shares_sum_to_one(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+        with _warehouse(observatory.get(), context) as con:
             return _blocking(context, metrics.shares_sum_to_one(con, context.partition_key, asset, group_by))
 
     return shares_sum_to_one
@@ -104,59 +105,59 @@ derivative_shares = _share_check("fct_derivative_share_by_base_country", "month"
 
 @_check("fct_country_download_share", "cohorts_present",
         "Cohorts all and new_365d are present when they have models, and each holds its models' downloads.")
-def download_cohorts_present(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def download_cohorts_present(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.download_cohorts_present(con, context.partition_key))
 
 
 @_check("fct_top_liked_country_share", "top_n_groups_present",
         "Each top_n in 10, 50, 100 is present once the snapshot has that many models with likes, and counts "
         "the label countries of the top_n most-liked models.")
-def top_n_groups_present(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def top_n_groups_present(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.top_liked_groups_present(con, context.partition_key))
 
 
 @_check("fct_release_heatmap", "heatmap_matches_releases",
         "Every tracked provider has all 364 days of the window, with its releases per day from dim_models.")
-def heatmap_matches_releases(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def heatmap_matches_releases(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.heatmap_matches_releases(con, context.partition_key))
 
 
 @_check("fct_base_model_derivatives", "derivative_counts_match_lineage",
         "Direct derivatives per base model, by relation, equal its direct lineage edges (depth 1).")
-def derivative_counts_match_lineage(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def derivative_counts_match_lineage(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.derivative_counts_match_lineage(con, context.partition_key))
 
 
 @_check("fct_derivative_share_by_base_country", "monthly_derivatives_reconcile",
         "New derivatives per month equal the non-floor models with a parent created that month.")
-def monthly_derivatives_reconcile(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def monthly_derivatives_reconcile(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.monthly_derivatives_reconcile(con, context.partition_key))
 
 
 @_check("fct_org_release_growth", "releases_reconcile_with_staging",
         "The releases per provider and year equal the non-floor models per provider and creation year.")
-def releases_reconcile_with_staging(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def releases_reconcile_with_staging(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.release_counts_reconcile(con, context.partition_key))
 
 
 @_check("fct_model_lineage", "lineage_acyclic_and_bounded",
         "No model is its own ancestor, every edge's child exists in dim_models, depth <= 10.")
-def lineage_acyclic_and_bounded(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    with _warehouse(Settings.from_env(), context) as con:
+def lineage_acyclic_and_bounded(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
         return _blocking(context, metrics.lineage_is_sound(con, context.partition_key))
 
 
 @_check("fct_country_download_share", "label_coverage_of_new_downloads",
         "Share of new models' 30-day downloads with a known label country (warns below LABEL_COVERAGE_MIN).",
         blocking=False)
-def label_coverage_of_new_downloads(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def label_coverage_of_new_downloads(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    settings = observatory.get()
     with _warehouse(settings, context) as con:
         outcome = metrics.label_coverage(con, context.partition_key, settings.label_coverage_min)
     return _result(outcome, dg.AssetCheckSeverity.WARN)
@@ -178,8 +179,8 @@ def _manifests(settings: Settings, snapshot_date: str) -> tuple[dict, list[dict]
 @_raw_check("volume_within_band",
             "Rows against the previous stored snapshot of the same source and synthetic-ness stay within "
             "+-VOLUME_DRIFT_BAND (warns).")
-def volume_within_band(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def volume_within_band(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    settings = observatory.get()
     current, stored = _manifests(settings, context.partition_key)
     return _result(metrics.volume_drift(current, stored, settings.volume_drift_band), dg.AssetCheckSeverity.WARN)
 
@@ -187,8 +188,8 @@ def volume_within_band(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckR
 @_raw_check("snapshot_is_fresh",
             "The newest stored snapshot of a live source (hub_stats, api) is at most FRESHNESS_MAX_AGE_DAYS old "
             "(warns); fixed inputs and historic dates do not apply.")
-def snapshot_is_fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    settings = Settings.from_env()
+def snapshot_is_fresh(context: dg.AssetCheckExecutionContext, observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    settings = observatory.get()
     current, stored = _manifests(settings, context.partition_key)
     outcome = metrics.freshness(current, stored, settings.freshness_max_age_days)
     return _result(outcome, dg.AssetCheckSeverity.WARN)

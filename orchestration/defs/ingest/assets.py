@@ -10,6 +10,7 @@ from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.lib.locks import exclusive
 from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot
+from orchestration.defs.resources import ObservatorySettings
 from orchestration.settings import Settings
 
 
@@ -91,8 +92,8 @@ QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
         ),
     ],
 )
-def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
-    settings = Settings.from_env()
+def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, observatory: ObservatorySettings):
+    settings = observatory.get()
     request = SnapshotRequest(
         source=config.source or settings.hub_source,
         snapshot_date=context.partition_key,

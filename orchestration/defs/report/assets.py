@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.report.status import check_status, preview_markdown
 from orchestration.lib.report import render
-from orchestration.settings import Settings
+from orchestration.defs.resources import ObservatorySettings
 
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
 
@@ -22,8 +22,8 @@ PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
     description="One offline HTML page with a chart per analysis (A1-A6) of the snapshot, read from the "
     "published warehouse: data/reports/report-<date>.html, and latest.html for the newest build.",
 )
-def snapshot_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = Settings.from_env()
+def snapshot_report(context: dg.AssetExecutionContext, observatory: ObservatorySettings) -> dg.MaterializeResult:
+    settings = observatory.get()
     checks = check_status(context.instance, context.run.run_id)
     out = settings.report_path(context.partition_key)
     summary = render(settings.duckdb_path, context.partition_key, out, checks)

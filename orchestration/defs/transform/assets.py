@@ -15,6 +15,7 @@ from orchestration.lib.child import PARENT_ENV
 from orchestration.lib.locks import exclusive, hold_for_run, release_for_run
 from orchestration.lib.publish import LegacyWarehouse, checkpoint, is_legacy, publish, scratch_path, start_scratch
 from orchestration.lib.snapshot_store import SnapshotStore
+from orchestration.defs.resources import ObservatorySettings
 from orchestration.settings import Settings
 
 
@@ -52,8 +53,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.multi_run(1),
         name="observatory_dbt",
     )
-    def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        settings = Settings.from_env()
+    def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig,
+                        observatory: ObservatorySettings):
+        settings = observatory.get()
         if not config.full_refresh and is_legacy(settings.duckdb_path):
             raise LegacyWarehouse(
                 f"{settings.duckdb_path} was built by an older version of the observatory (marts stored in the "
@@ -135,8 +137,8 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
         "and the catalog of views over them users query (observatory.duckdb). The date's folder is swapped in "
         "one rename once every dbt test and blocking check passed; other dates are never touched.",
     )
-    def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = Settings.from_env()
+    def published_warehouse(context: dg.AssetExecutionContext, observatory: ObservatorySettings) -> dg.MaterializeResult:
+        settings = observatory.get()
         run_id = context.run.run_id
         lock = settings.snapshot_lock(context.partition_key)
         # Normally held since the dbt step of this run; taken here when only this step is re-executed.
