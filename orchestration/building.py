@@ -198,7 +198,7 @@ def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, asset_se
 
 
 def build_digest(wanted: dict) -> str:
-    from orchestration.defs.transform.project import dbt_source_digest
+    from orchestration.defs.transform.dbt_workarounds import dbt_source_digest
 
     return hashlib.sha256(json.dumps([wanted, dbt_source_digest()], sort_keys=True).encode()).hexdigest()
 

@@ -65,7 +65,8 @@ def test_report_asset_follows_publication():
 
 
 def test_the_dbt_resource_overrides_exist_in_dagster_dbt():
-    # ObservatoryDbtCli replaces two private members of the pinned dagster-dbt: fail loudly if they move.
+    # ObservatoryDbtCli (transform/dbt_workarounds.py) replaces two private members of the pinned
+    # dagster-dbt: fail loudly if they move.
     import functools
 
     from dagster_dbt import DbtCliResource

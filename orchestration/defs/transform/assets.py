@@ -9,7 +9,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.partitions import snapshot_partitions
-from orchestration.defs.transform.project import dbt_project, environment
+from orchestration.defs.transform.dbt_workarounds import environment
+from orchestration.defs.transform.project import dbt_project
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.lib.child import PARENT_ENV
 from orchestration.lib.locks import exclusive, hold_for_run, release_for_run
