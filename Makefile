@@ -23,7 +23,7 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 install: $(BIN)/.installed
 
 run: install  ## build the warehouse from the bundled synthetic sample (offline)
-	$(BIN)/observatory build
+	$(BIN)/observatory build --source sample
 
 test: install  ## run the whole test suite (offline)
 	$(BIN)/pytest

@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="ingest one snapshot and build every model, test and check on it")
-    build.add_argument("--source", choices=SOURCE_NAMES, help="where the snapshot comes from (default: HUB_SOURCE or sample)")
+    build.add_argument("--source", choices=SOURCE_NAMES,
+                       help="where the snapshot comes from (default: HUB_SOURCE; the synthetic sample only when named)")
     build.add_argument("--file", type=Path, help="hub-stats Parquet file for --source file (default: HUB_FILE)")
     build.add_argument("--dir", type=Path, help="folder of models-YYYY-MM-DD.parquet files for --source dir (default: HUB_DIR)")
     build.add_argument("--snapshot-date", help="YYYY-MM-DD the snapshot describes (default: SNAPSHOT_DATE, else per source)")
@@ -97,7 +98,11 @@ def build_command(args) -> int:
     from orchestration.lib.sources import check_request, get_source
 
     settings = Settings.from_env()
-    source = args.source or settings.hub_source
+    # The synthetic sample only when asked for: --source sample, HUB_SOURCE=sample or --sample-rows.
+    source = args.source or settings.hub_source or ("sample" if args.sample_rows else None)
+    if source is None:
+        raise UserError("say where the snapshot comes from: --source hub_stats, hub_weekly, dir, file or api "
+                        "(or set HUB_SOURCE)\nfor synthetic data to try the warehouse: --source sample (make run does)")
     if source not in SOURCE_NAMES:
         raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCE_NAMES)}")
     request = _request(args, settings, source, args.snapshot_date or settings.snapshot_date)

@@ -25,7 +25,7 @@ HUB_WEEKLY_REPO = "hfmlsoc/hub_weekly_snapshots"
 class Settings:
     data_dir: Path
     duckdb_path: Path
-    hub_source: str
+    hub_source: str | None
     hub_file: Path | None
     snapshot_date: str | None
     sample_rows: int
@@ -58,7 +58,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             duckdb_path=duckdb_path,
-            hub_source=os.environ.get("HUB_SOURCE") or "sample",
+            hub_source=os.environ.get("HUB_SOURCE") or None,  # never the synthetic sample unless asked
             hub_file=_abs_path(hub_file) if hub_file else None,
             snapshot_date=os.environ.get("SNAPSHOT_DATE") or None,
             sample_rows=int(os.environ.get("SAMPLE_ROWS") or DEFAULT_SAMPLE_ROWS),

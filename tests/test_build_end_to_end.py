@@ -144,8 +144,16 @@ def test_user_mistakes_are_one_line_errors(tmp_path):
     assert missing_date.stderr.strip() == (
         "observatory: source 'file' needs the date the file describes: --snapshot-date YYYY-MM-DD"
     )
-    bad_date = run_observatory(tmp_path, "build", "--snapshot-date", "2026-13-01")
+    bad_date = run_observatory(tmp_path, "build", "--source", "sample", "--snapshot-date", "2026-13-01")
     assert bad_date.returncode == 2 and "not a calendar date" in bad_date.stderr
+    # Synthetic data is never written under a date unless asked for (--source sample, HUB_SOURCE, --sample-rows).
+    unsaid = run_observatory(tmp_path, "build", "--snapshot-date", "2026-06-05")
+    assert unsaid.returncode == 2 and unsaid.stderr.splitlines() == [
+        "observatory: say where the snapshot comes from: --source hub_stats, hub_weekly, dir, file or api "
+        "(or set HUB_SOURCE)",
+        "hint: for synthetic data to try the warehouse: --source sample (make run does)",
+    ]
+    assert not (tmp_path / "raw").exists()
     no_warehouse = run_observatory(tmp_path, "query", "select 1")
     assert no_warehouse.returncode == 2 and "build it first" in no_warehouse.stderr
 

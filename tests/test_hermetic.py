@@ -38,7 +38,7 @@ def test_no_setting_is_in_the_environment_and_settings_are_the_defaults():
     settings = Settings.from_env()
     assert settings.data_dir == PROJECT_ROOT / "data"
     assert settings.duckdb_path == PROJECT_ROOT / "data" / "warehouse" / "observatory.duckdb"
-    assert (settings.hub_source, settings.hub_file, settings.snapshot_date) == ("sample", None, None)
+    assert (settings.hub_source, settings.hub_file, settings.snapshot_date) == (None, None, None)
     assert (settings.sample_rows, settings.hub_stats_repo, settings.api_authors) == (20_000, "cfahlgren1/hub-stats", ())
     assert (settings.weekly_top_n, settings.label_coverage_min, settings.volume_drift_band) == (10, 0.5, 0.25)
     assert (settings.freshness_max_age_days, settings.lock_timeout_s) == (3, 1800.0)

@@ -21,7 +21,7 @@ class ObservatorySettings(dg.ConfigurableResource):
     data_dir: str
     duckdb_path: str
     dagster_home: str
-    hub_source: str = "sample"
+    hub_source: str | None = None
     hub_file: str | None = None
     snapshot_date: str | None = None
     sample_rows: int = 20_000

@@ -15,7 +15,8 @@ from orchestration.settings import Settings
 
 
 class IngestConfig(dg.Config):
-    """Where the snapshot comes from. Unset fields fall back to HUB_SOURCE, HUB_FILE, HUB_DIR, SAMPLE_ROWS."""
+    """Where the snapshot comes from. Unset fields fall back to HUB_SOURCE, HUB_FILE, HUB_DIR, SAMPLE_ROWS;
+    with neither `source` nor HUB_SOURCE the run fails (the synthetic sample is used only when named)."""
 
     source: str | None = None
     file: str | None = None
@@ -94,8 +95,15 @@ QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
 )
 def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, observatory: ObservatorySettings):
     settings = observatory.get()
+    source = config.source or settings.hub_source
+    if not source:  # a launch from the UI without config: never the synthetic sample by default
+        raise dg.Failure(
+            f"no source for snapshot {context.partition_key}: set ops.ingest_snapshot.config.source in the launchpad "
+            "(hub_stats, hub_weekly, dir with config dir, file with config file, api; sample = synthetic data) "
+            "or HUB_SOURCE (and HUB_DIR / HUB_FILE) in the environment of `make dev`"
+        )
     request = SnapshotRequest(
-        source=config.source or settings.hub_source,
+        source=source,
         snapshot_date=context.partition_key,
         file=Path(config.file) if config.file else settings.hub_file,
         revision=config.revision,
