@@ -41,6 +41,10 @@ def test_backfill_builds_every_era_and_reports_a_failing_date(hub, tmp_path):
         downloads_all_time = dict(con.execute(
             "select snapshot_date::varchar, count(downloads_all_time) from marts.dim_models group by 1"
         ).fetchall())
+        ranked_metrics = con.execute(
+            "select snapshot_date::varchar, list(distinct metric order by metric)"
+            " from marts.fct_weekly_new_model_rankings group by 1 order by 1"
+        ).fetchall()
     finally:
         con.close()
     assert snapshots == [
@@ -51,6 +55,12 @@ def test_backfill_builds_every_era_and_reports_a_failing_date(hub, tmp_path):
     assert object_ids == {"2024-07-24": 0, "2024-10-30": ROWS, "2025-03-05": ROWS}
     # A missing column is null, never a zero.
     assert downloads_all_time["2024-07-24"] == 0 and downloads_all_time["2025-03-05"] > 0
+    # A metric whose column the snapshot lacks has no ranking rows (never ranks of zeros or nulls).
+    assert ranked_metrics == [
+        ("2024-07-24", ["downloads_30d", "likes"]),
+        ("2024-10-30", ["downloads_30d", "likes", "trending_score"]),
+        ("2025-03-05", ["downloads_30d", "downloads_all_time", "likes", "trending_score"]),
+    ]
 
     exported = run_observatory(data_dir, "export", "--snapshot-date", "2024-10-30", "--out", str(tmp_path / "out"))
     assert exported.returncode == 0, exported.stderr

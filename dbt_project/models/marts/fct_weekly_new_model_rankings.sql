@@ -1,7 +1,9 @@
 {#
   Per ISO week of creation (Monday start, UTC), the top N models created that week by each
   metric. Ties: metric descending, then model_id ascending; ranks 1..N without gaps.
-  Floor-dated models have no known week and are never ranked.
+  Floor-dated models have no known week and are never ranked; a model without a value of the
+  metric is not ranked by it, so a snapshot whose file lacks the metric's column (downloadsAllTime
+  before 2025-02-26, trendingScore before ~2024-10) has no rows for that metric, never zeros.
 #}
 
 with
@@ -25,6 +27,7 @@ metric_values as (
         model_id,
         cast({{ metric }} as double) as metric_value
     from new_models
+    where {{ metric }} is not null
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -121,9 +121,10 @@ def _expected_rankings_sql() -> str:
         ),
         expected_top as (
             select *, row_number() over (
-                partition by week_start, metric order by metric_value desc nulls last, model_id asc
+                partition by week_start, metric order by metric_value desc, model_id asc
             ) as rank
             from expected
+            where metric_value is not null  -- a model without the metric's value is not ranked by it
             qualify rank <= $top_n
         )
     """
@@ -202,14 +203,17 @@ def rankings_follow_metric(con, snapshot_date: str, top_n: int) -> Outcome:
 
 
 def ranked_weeks_present(con, snapshot_date: str) -> Outcome:
-    """Every week with a release is ranked by every metric, and no other week is."""
+    """Every week with a release is ranked by every metric some release of the week has a value of
+    (none when the snapshot lacks the metric's column), and no other week is."""
     metrics = ", ".join(f"('{m}')" for m in RANKED_METRICS)
+    metric_cases = " ".join(f"when '{m}' then {m}" for m in RANKED_METRICS)
     rows = con.execute(
         _with_releases(
             f"""
             , expected as (
                 select distinct cast(date_trunc('week', created_at) as date) as week_start, metrics.metric
                 from releases cross join (values {metrics}) as metrics(metric)
+                where (case metrics.metric {metric_cases} end) is not null
             ),
             ranked as (
                 select distinct week_start, metric
