@@ -114,21 +114,16 @@ class BreadthSnapshot(Snapshot):
                     small[(group, row["createdAt"].year)] += size in SMALL_CLASSES
         return {key: (small[key], n, small[key] / n) for key, n in known.items()}
 
-    def chinese_tracked_license_share(self) -> tuple[str, int, int, float]:
-        """Among the releases of heatmap-tracked Chinese providers: the most common licence, its
-        releases, all releases and its share."""
-        chinese = {p for p, c in self.seed.provider_country.items() if c == "CN"} & self.seed.tracked_providers
-        counts = Counter()
+    def chinese_tracked_licenses(self) -> dict[str, Counter]:
+        """Heatmap-tracked Chinese provider -> releases per licence, all years."""
+        chinese = {p for p, c in self.seed.provider_country.items() if c == "CN"}
+        licenses = defaultdict(Counter)
         for (provider, _year, license_), (n, _share) in self.license_mix().items():
             if provider in chinese:
-                counts[license_] += n
-        top, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-        total = sum(counts.values())
-        return top, n, total, n / total
+                licenses[provider][license_] += n
+        return dict(licenses)
 
-    def modality_spread(self, since: dt.date) -> tuple[int, str, float]:
-        """Releases created on or after `since`: distinct pipeline tags ('none' excluded), the most common
-        tag and its share of those releases."""
-        counts = Counter(r["pipeline_tag"] or "none" for r in self.released() if r["createdAt"].date() >= since)
-        tag, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-        return len([t for t in counts if t != "none"]), tag, n / sum(counts.values())
+    def modality_counts(self, first_month: dt.date, end_month: dt.date) -> Counter:
+        """Releases per pipeline tag ('none' when null) created in the months first_month .. before end_month."""
+        return Counter(r["pipeline_tag"] or "none" for r in self.released()
+                       if first_month <= month_of(r["createdAt"]) < end_month)
