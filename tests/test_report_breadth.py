@@ -107,3 +107,16 @@ def test_top_bases_of_each_tracked_provider(con):
     assert list(bars.y) == ["DeepSeek #1: deepseek-ai/r1", "Qwen #1: Qwen/b1", "Qwen #2: Qwen/b2", "Qwen #3: Qwen/b3"]
     assert list(bars.x) == [70, 99, 98, 97]
     assert list(bars.text) == ["7 direct", "1 direct", "2 direct", "3 direct"]
+
+
+def test_a_warehouse_without_the_breadth_marts_gets_empty_charts_that_say_so(tmp_path):
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as old:
+        old.execute("create schema marts")
+        old.execute("create table marts.fct_license_mix (snapshot_date date, provider varchar, year integer,"
+                    " license varchar, n_releases bigint, share double)")
+        result = report_breadth.figures(old, SNAPSHOT)
+    assert list(result) == list(report_breadth.CHARTS)
+    assert result["b2-license-mix"].data == ()  # present but without rows for the snapshot
+    for chart_id in ("b1-small-model-share", "b3-modality-mix", "b4-top-bases"):
+        (note,) = result[chart_id].layout.annotations
+        assert result[chart_id].data == () and "is not in this warehouse" in note.text

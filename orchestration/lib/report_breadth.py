@@ -17,13 +17,33 @@ TOP_BASES = 3
 REST = "(rest)"
 
 
+# The mart each chart reads.
+SOURCES = {
+    "b1-small-model-share": "fct_release_size_mix",
+    "b2-license-mix": "fct_license_mix",
+    "b3-modality-mix": "fct_modality_mix",
+    "b4-top-bases": "fct_provider_top_bases",
+}
+
+
 def figures(con, snapshot_date: str) -> dict[str, go.Figure]:
-    return {
-        "b1-small-model-share": _small_model_share(con, snapshot_date),
-        "b2-license-mix": _license_mix(con, snapshot_date),
-        "b3-modality-mix": _modality_mix(con, snapshot_date),
-        "b4-top-bases": _top_bases(con, snapshot_date),
+    """One figure per chart; a chart whose mart the warehouse lacks (a catalog published before the
+    breadth marts existed) is an empty figure that says so."""
+    present = {row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    draw = {
+        "b1-small-model-share": _small_model_share,
+        "b2-license-mix": _license_mix,
+        "b3-modality-mix": _modality_mix,
+        "b4-top-bases": _top_bases,
     }
+    return {chart_id: draw[chart_id](con, snapshot_date) if SOURCES[chart_id] in present else _missing(SOURCES[chart_id])
+            for chart_id in CHARTS}
+
+
+def _missing(mart: str) -> go.Figure:
+    return go.Figure().add_annotation(text=f"marts.{mart} is not in this warehouse: build the snapshot again",
+                                      showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
 
 
 def _rows(con, sql: str, snapshot_date: str) -> list[tuple]:
