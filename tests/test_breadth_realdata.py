@@ -156,7 +156,8 @@ def render_claims(values: dict) -> str:
     first, last = YEARS
     ratio = {year: small[("all", year)][0] / small[("all", year)][1] for year in YEARS}
     trend = "grows" if ratio[last] > ratio[first] else "falls"
-    small_text = (f"1-9B + 10-49B (1e9 up to 50e9 parameters; the closest union of size classes to the blog's 0.5B-30B) are "
+    small_text = (f"1-9B + 10-49B (1e9 up to 50e9 parameters: the nearest size classes to the blog's 0.5B-30B, "
+                  f"without 0.5-1B and with 30-50B) are "
                   f"{share('all', first)} of the {first} releases of known size and {share('all', last)} in {last} "
                   f"(CN {share('CN', first)} -> {share('CN', last)}, US {share('US', first)} -> {share('US', last)}): "
                   f"they dominate; their share {trend}")
