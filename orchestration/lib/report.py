@@ -13,6 +13,8 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from orchestration.lib import report_breadth
+
 # The analyses, A1-A6 in order; each id is also the chart's element id in the page.
 CHARTS = {
     "a1-release-growth": "A1. Releases per provider and year (the 12 mapped providers with most releases last full year)",
@@ -22,6 +24,7 @@ CHARTS = {
     "a5-top-liked": "A5. Countries of the most liked models (top 10, 50, 100)",
     "a6-derivatives": "A6. New derivatives per month by the country of their base model",
 }
+CHARTS.update(report_breadth.CHARTS)
 COUNTRY_COLORS = {"CN": "#d62728", "US": "#1f77b4", "FR": "#9467bd", "DE": "#8c564b", "unknown": "#bbbbbb"}
 
 
@@ -50,6 +53,7 @@ def render(warehouse: Path, snapshot_date: str, out: Path, checks: CheckStatus |
             "a5-top-liked": _top_liked(con, snapshot_date),
             "a6-derivatives": _derivatives(con, snapshot_date),
         }
+        figures.update(report_breadth.figures(con, snapshot_date))
     finally:
         con.close()
     page = _page(snapshot_date, header, figures, checks)
@@ -174,6 +178,8 @@ def _page(snapshot_date: str, header: dict, figures: dict, checks: CheckStatus |
             check_line += "; warnings: " + ", ".join(checks.warned)
     sections = []
     for chart_id, figure in figures.items():
+        if chart_id == next(iter(report_breadth.CHARTS)):
+            sections.append('<h2 class="part">Architecture and breadth</h2>')
         figure.update_layout(template="plotly_white", margin={"t": 40, "l": 60, "r": 20, "b": 50})
         body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=chart_id,
                               config={"displaylogo": False, "responsive": True})

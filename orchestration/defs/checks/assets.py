@@ -101,6 +101,9 @@ def _share_check(asset: str, group_by: str):
 download_shares = _share_check("fct_country_download_share", "cohort")
 top_liked_shares = _share_check("fct_top_liked_country_share", "top_n")
 derivative_shares = _share_check("fct_derivative_share_by_base_country", "month")
+size_mix_shares = _share_check("fct_release_size_mix", "month, country")
+modality_mix_shares = _share_check("fct_modality_mix", "month, country")
+license_mix_shares = _share_check("fct_license_mix", "provider, year")
 
 
 @_check("fct_country_download_share", "cohorts_present",
@@ -202,3 +205,4 @@ metric_checks = [
     releases_reconcile_with_staging, heatmap_matches_releases, lineage_acyclic_and_bounded,
     label_coverage_of_new_downloads, volume_within_band, snapshot_is_fresh,
 ]
+metric_checks += [size_mix_shares, modality_mix_shares, license_mix_shares]
