@@ -9,7 +9,8 @@ import dagster as dg
 from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.lib.locks import exclusive
-from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot
+from orchestration.lib.raw_schema import REPO_KINDS
+from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot, discard
 from orchestration.settings import Settings
 
 
@@ -22,6 +23,10 @@ class IngestConfig(dg.Config):
     revision: str | None = None
     sample_rows: int | None = None
     replace: bool = False
+    # Local files of other kinds for source file (hub sources fetch their own).
+    datasets_file: str | None = None
+    spaces_file: str | None = None
+    papers_file: str | None = None
 
 
 def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> tuple[StoredSnapshot, str]:
@@ -45,12 +50,30 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
 
     store.incoming.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=store.incoming))
+    staged = []
     try:
         fetched = source.fetch(request, workdir, resolved)
-        stored = store.write(
-            fetched.path, request.snapshot_date, {**fetched.provenance, "identity": wanted}, replace=replace
-        )
+        others = source.fetch_repo_files(request, workdir, resolved)
+        # Every file is checked and written to the scratch folder before any is put in place: a
+        # refused datasets file leaves the models (and every other kind) as they were.
+        staged.append((store, store.stage(
+            fetched.path, request.snapshot_date, {**fetched.provenance, "identity": wanted}, replace=replace)))
+        for kind in REPO_KINDS:
+            if kind in others:
+                other_store = SnapshotStore(settings.raw_dir(kind), kind)
+                staged.append((other_store, other_store.stage(
+                    others[kind].path, request.snapshot_date, {**others[kind].provenance, "identity": wanted},
+                    replace=True)))
+        stored = store.place(staged[0][1])
+        for other_store, other in staged[1:]:
+            placed = other_store.place(other)
+            log.info(f"stored {placed.manifest['rows']:,} {other_store.kind.name} rows at {placed.path}")
+        for kind in REPO_KINDS:
+            if kind not in others and SnapshotStore(settings.raw_dir(kind), kind).remove(request.snapshot_date):
+                log.info(f"removed the {kind} of the replaced snapshot {request.snapshot_date}: the new input has none")
     finally:
+        for _, other in staged:
+            discard(other)
         shutil.rmtree(workdir, ignore_errors=True)
     manifest = stored.manifest
     log.info(f"stored {manifest['rows']:,} rows ({manifest['bytes'] / 1e6:.1f} MB, source {manifest.get('source')}"
@@ -103,6 +126,8 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
         api_authors=settings.api_authors,
         weekly_repo=settings.hub_weekly_repo,
         dir=Path(config.dir) if config.dir else settings.hub_dir,
+        repo_files={kind: Path(path) for kind, path in (
+            ("datasets", config.datasets_file), ("spaces", config.spaces_file), ("papers", config.papers_file)) if path},
     )
     with exclusive(settings.raw_lock, "raw snapshot store", settings.lock_timeout_s, context.log):
         stored, outcome = ingest(request, settings, config.replace, context.log)
