@@ -21,7 +21,7 @@ final as (
         coalesce(organization_name, 'none') as org,
         cast(extract(year from published_at) as integer) as year,
         count(*) as n_papers,
-        coalesce(sum(upvotes), 0) as upvotes
+        cast(coalesce(sum(upvotes), 0) as bigint) as upvotes
     from papers
     group by snapshot_date, coalesce(organization_name, 'none'), cast(extract(year from published_at) as integer)
 

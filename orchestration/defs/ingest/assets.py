@@ -84,6 +84,8 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
 MODELS_KEY = dg.AssetKey(["huggingface", "models"])
 MANIFESTS_KEY = dg.AssetKey(["huggingface", "snapshot_manifests"])
 QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
+# Files of other kinds stored beside the models when the input has them (raw/<kind>/snapshot_date=D/).
+REPO_KEYS = {kind: dg.AssetKey(["huggingface", kind]) for kind in REPO_KINDS}
 
 
 @dg.multi_asset(
@@ -112,6 +114,18 @@ QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
             kinds={"parquet"},
             description="Rows of each snapshot set aside at ingest (createdAt after the snapshot, oversized ids).",
         ),
+        *[
+            dg.AssetSpec(
+                key,
+                kinds={"parquet"},
+                skippable=True,
+                description=(
+                    f"The snapshot's {kind} (hub-stats {'daily papers' if kind == 'papers' else kind} file), stored "
+                    f"as immutable Parquet under raw/{kind}/snapshot_date=YYYY-MM-DD/ when the input has one."
+                ),
+            )
+            for kind, key in REPO_KEYS.items()
+        ],
     ],
 )
 def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
@@ -154,6 +168,13 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
         asset_key=QUARANTINE_KEY,
         metadata={"dagster/row_count": sum(quarantined.values()), "by_reason": dg.MetadataValue.json(quarantined)},
     )
+    for kind, key in REPO_KEYS.items():
+        other = SnapshotStore(settings.raw_dir(kind), kind).get(context.partition_key)
+        if other is not None:
+            yield dg.MaterializeResult(asset_key=key, metadata={
+                "dagster/row_count": other.manifest["rows"], "sha256": other.manifest["sha256"],
+                "path": dg.MetadataValue.path(str(other.data_path)),
+                "quarantined": dg.MetadataValue.json(other.manifest.get("quarantined", {}))})
     yield dg.MaterializeResult(
         asset_key=MANIFESTS_KEY,
         metadata={"manifest": dg.MetadataValue.json(manifest), "ingested_at": manifest["ingested_at"]},
