@@ -13,6 +13,8 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from orchestration.lib import report_repos
+
 # The analyses, A1-A6 in order; each id is also the chart's element id in the page.
 CHARTS = {
     "a1-release-growth": "A1. Releases per provider and year (the 12 mapped providers with most releases last full year)",
@@ -22,6 +24,7 @@ CHARTS = {
     "a5-top-liked": "A5. Countries of the most liked models (top 10, 50, 100)",
     "a6-derivatives": "A6. New derivatives per month by the country of their base model",
 }
+CHARTS.update(report_repos.CHARTS)
 COUNTRY_COLORS = {"CN": "#d62728", "US": "#1f77b4", "FR": "#9467bd", "DE": "#8c564b", "unknown": "#bbbbbb"}
 
 
@@ -50,6 +53,7 @@ def render(warehouse: Path, snapshot_date: str, out: Path, checks: CheckStatus |
             "a5-top-liked": _top_liked(con, snapshot_date),
             "a6-derivatives": _derivatives(con, snapshot_date),
         }
+        figures.update(report_repos.figures(con, snapshot_date))
     finally:
         con.close()
     page = _page(snapshot_date, header, figures, checks)
