@@ -118,10 +118,10 @@ REPO_KEYS = {kind: dg.AssetKey(["huggingface", kind]) for kind in REPO_KINDS}
             dg.AssetSpec(
                 key,
                 kinds={"parquet"},
-                skippable=True,
                 description=(
                     f"The snapshot's {kind} (hub-stats {'daily papers' if kind == 'papers' else kind} file), stored "
-                    f"as immutable Parquet under raw/{kind}/snapshot_date=YYYY-MM-DD/ when the input has one."
+                    f"as immutable Parquet under raw/{kind}/snapshot_date=YYYY-MM-DD/ when the input has one "
+                    "(materialized with 0 rows and stored: false when it has none)."
                 ),
             )
             for kind, key in REPO_KEYS.items()
@@ -170,11 +170,11 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig):
     )
     for kind, key in REPO_KEYS.items():
         other = SnapshotStore(settings.raw_dir(kind), kind).get(context.partition_key)
-        if other is not None:
-            yield dg.MaterializeResult(asset_key=key, metadata={
-                "dagster/row_count": other.manifest["rows"], "sha256": other.manifest["sha256"],
-                "path": dg.MetadataValue.path(str(other.data_path)),
-                "quarantined": dg.MetadataValue.json(other.manifest.get("quarantined", {}))})
+        # Always reported (the dbt step waits for every output): a snapshot without the file has 0 rows.
+        yield dg.MaterializeResult(asset_key=key, metadata={"stored": False, "dagster/row_count": 0} if other is None else {
+            "stored": True, "dagster/row_count": other.manifest["rows"], "sha256": other.manifest["sha256"],
+            "path": dg.MetadataValue.path(str(other.data_path)),
+            "quarantined": dg.MetadataValue.json(other.manifest.get("quarantined", {}))})
     yield dg.MaterializeResult(
         asset_key=MANIFESTS_KEY,
         metadata={"manifest": dg.MetadataValue.json(manifest), "ingested_at": manifest["ingested_at"]},
