@@ -205,6 +205,20 @@ def test_hub_stats_fetches_the_files_a_revision_has_and_stores_each_kind(hub, tm
     assert hub.count("/spaces.parquet") == 0
 
 
+def test_hub_weekly_fetches_a_papers_file_beside_the_week_models_and_skips_absent_kinds(hub, tmp_path):
+    weekly = "hfmlsoc/hub_weekly_snapshots"
+    repos = sample_repos.generate(40, DATE)
+    hub.add_weekly_file(weekly, DATE, _bytes(sample.generate(20, DATE)))
+    hub.add_weekly_file(weekly, DATE, _bytes(repos["papers"]), name="daily_papers")
+    settings = settings_for(tmp_path)
+    request = SnapshotRequest(source="hub_weekly", snapshot_date=DATE, weekly_repo=weekly)
+    ingest(request, settings, replace=False, log=LOG)
+    papers = SnapshotStore(settings.raw_dir("papers"), "papers").get(DATE)
+    assert papers.manifest["file_path"] == f"daily_papers/{DATE}/daily_papers.parquet"
+    assert papers.manifest["license"] == "ODbL-1.0" and papers.manifest["rows"] == repos["papers"].num_rows
+    assert SnapshotStore(settings.raw_dir("datasets"), "datasets").get(DATE) is None
+
+
 # --- end to end: the marts against a plain count over the files -----------------------------------
 
 
