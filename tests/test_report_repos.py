@@ -72,3 +72,10 @@ def test_a_snapshot_without_datasets_spaces_or_papers_says_so(con):
     assert set(traces(figure)) == {"model"}
     assert "(no dataset, space releases in this snapshot)" in figure.layout.annotations[0].text
     assert "no daily papers file in this snapshot" in figure.layout.annotations[1].text
+
+
+def test_a_warehouse_published_before_these_marts_draws_the_chart_empty():
+    con = duckdb.connect()
+    figure = report_repos.figures(con, DATE)["r1-repos-and-papers"]
+    assert list(figure.data) == []
+    assert "no daily papers file in this snapshot" in figure.layout.annotations[1].text

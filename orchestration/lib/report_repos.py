@@ -21,9 +21,17 @@ YEARS = 3
 TOP_ORGS = 15
 
 
+def _has(con, schema: str, table: str) -> bool:
+    """Whether the warehouse has the table or view (one published before these marts existed has not)."""
+    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
 def releases(con, snapshot_date: str) -> list[tuple]:
     """(year, provider, repo_type, n_releases) of the mapped providers (a country in the seed) with most
     releases of every type over the last YEARS calendar years up to the snapshot's."""
+    if not (_has(con, "marts", "fct_repo_releases") and _has(con, "reference", "org_countries")):
+        return []
     return con.execute(f"""
         with recent as (
             select provider, repo_type, year, n_releases
@@ -42,6 +50,8 @@ def releases(con, snapshot_date: str) -> list[tuple]:
 
 def paper_orgs(con, snapshot_date: str) -> tuple[list[tuple], int]:
     """((org, year, n_papers) of the top organizations by papers, papers without an organization)."""
+    if not _has(con, "marts", "fct_paper_orgs"):
+        return [], 0
     rows = con.execute(f"""
         with top as (
             select org from marts.fct_paper_orgs where snapshot_date = $1 and org <> 'none'
