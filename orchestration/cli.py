@@ -193,7 +193,7 @@ def _input_file(path: Path, flag: str = "--file") -> Path:
     except UserError:
         raise
     except FileNotFoundError:
-        raise UserError(f"source file {path} does not exist") from None
+        raise UserError(f"source file {path} does not exist" if flag == "--file" else f"{flag} {path} does not exist") from None
     except (OSError, RuntimeError) as exc:  # a symlink loop, a path that cannot be read
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UserError(f"cannot read {flag} {path}: {reason}") from None

@@ -168,7 +168,7 @@ def test_files_of_other_kinds_go_with_source_file_only(tmp_path):
     from orchestration.lib.sources import check_request
 
     request = SnapshotRequest(source="sample", snapshot_date=DATE, repo_files={"papers": tmp_path / "p.parquet"})
-    with pytest.raises(ValueError, match="given with --source file"):
+    with pytest.raises(ValueError, match="go with --source file only"):
         check_request(request)
     request = SnapshotRequest(source="file", snapshot_date=DATE, file=models_file(tmp_path),
                               repo_files={"papers": tmp_path / "absent.parquet"})

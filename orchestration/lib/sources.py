@@ -379,7 +379,7 @@ def check_request(request: SnapshotRequest) -> Source:
     source = get_source(request.source)
     parse_snapshot_date(request.snapshot_date)
     if request.repo_files and not source.takes_repo_files:
-        raise ValueError(f"files of other kinds ({', '.join(sorted(request.repo_files))}) are given with --source file; "
+        raise ValueError(f"files of other kinds ({', '.join(sorted(request.repo_files))}) go with --source file only; "
                          f"source {source.name!r} fetches its own")
     source.check(request)
     return source
