@@ -141,6 +141,7 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
                     "revision": request.revision,
                     "sample_rows": request.sample_rows,
                     "replace": replace,
+                    **{f"{kind}_file": str(path) for kind, path in request.repo_files.items()},
                 }
             },
             "observatory_dbt": {"config": {"full_refresh": full_refresh}},

@@ -1,6 +1,7 @@
 """`observatory`: build the warehouse for one snapshot, query it, report on it, export it.
 
     observatory build [--source S] [--file PATH] [--dir DIR] [--snapshot-date D] [--replace] [--full-refresh]
+                      [--datasets-file D] [--spaces-file S] [--papers-file P]
     observatory backfill --source hub_weekly|hub_stats|dir [--dir DIR] --from D1 --to D2 [--every day|week]
     observatory query "SQL"
     observatory report [--snapshot-date D]
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="where the snapshot comes from (default: HUB_SOURCE; the synthetic sample only when named)")
     build.add_argument("--file", type=Path, help="hub-stats Parquet file for --source file (default: HUB_FILE)")
     build.add_argument("--dir", type=Path, help="folder of models-YYYY-MM-DD.parquet files for --source dir (default: HUB_DIR)")
+    for kind, what in (("datasets", "datasets.parquet"), ("spaces", "spaces.parquet"), ("papers", "daily papers")):
+        build.add_argument(f"--{kind}-file", type=Path,
+                           help=f"--source file: the hub-stats {what} file of the same date (optional)")
     build.add_argument("--snapshot-date", help="YYYY-MM-DD the snapshot describes (default: SNAPSHOT_DATE, else per source)")
     build.add_argument("--revision", help="hub_stats: dataset commit to ingest")
     build.add_argument("--sample-rows", type=int, help="sample: number of models to generate")
@@ -115,6 +119,9 @@ def build_command(args) -> int:
             raise UserError(f"could not list the snapshots source {source!r} offers: {exc}") from None
     if args.file:
         request.file = _input_file(args.file)
+    for kind in ("datasets", "spaces", "papers"):
+        if getattr(args, f"{kind}_file", None):
+            request.repo_files[kind] = _input_file(getattr(args, f"{kind}_file"), f"--{kind}-file")
     try:
         check_request(request)
     except (ValueError, FileNotFoundError) as exc:
@@ -162,20 +169,20 @@ def _print_disk_hint(settings: Settings) -> None:
             return
 
 
-def _input_file(path: Path) -> Path:
+def _input_file(path: Path, flag: str = "--file") -> Path:
     """The --file argument as an absolute path, or a one-line error for what cannot be a snapshot file."""
     try:
         resolved = path.resolve()
         if resolved.is_dir():
-            raise UserError(f"--file {path} is a directory, not a Parquet file")
+            raise UserError(f"{flag} {path} is a directory, not a Parquet file")
         resolved.stat()
     except UserError:
         raise
     except FileNotFoundError:
-        raise UserError(f"source file {path} does not exist") from None
+        raise UserError(f"source file {path} does not exist" if flag == "--file" else f"{flag} {path} does not exist") from None
     except (OSError, RuntimeError) as exc:  # a symlink loop, a path that cannot be read
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UserError(f"cannot read --file {path}: {reason}") from None
+        raise UserError(f"cannot read {flag} {path}: {reason}") from None
     return resolved
 
 

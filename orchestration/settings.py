@@ -81,6 +81,10 @@ class Settings:
     def raw_models_dir(self) -> Path:
         return self.data_dir / "raw" / "models"
 
+    def raw_dir(self, kind: str) -> Path:
+        """The raw snapshots of one kind of file: models, datasets, spaces or papers."""
+        return self.data_dir / "raw" / kind
+
     @property
     def lake_dir(self) -> Path:
         """The published marts: one folder per snapshot date, beside the catalog (lib/publish.py)."""

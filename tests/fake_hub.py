@@ -76,12 +76,13 @@ class FakeHub:
         for name, data in files.items():
             self.files[(repo, sha, name)] = data
 
-    def add_weekly_file(self, repo: str, date: str, data: bytes) -> None:
-        """models/<date>/models.parquet in the one commit of a weekly-snapshots repo (hub_weekly layout)."""
+    def add_weekly_file(self, repo: str, date: str, data: bytes, name: str = "models") -> None:
+        """<name>/<date>/<name>.parquet (models, datasets, spaces, daily_papers) in the one commit of a
+        weekly-snapshots repo (hub_weekly layout)."""
         if not self.commits.get(repo):
             self.add_dataset_revision(repo, "d" * 40, "2026-11-01T00:00:00.000Z", {})
         sha = self.commits[repo][0]["id"]
-        self.files[(repo, sha, f"models/{date}/models.parquet")] = data
+        self.files[(repo, sha, f"{name}/{date}/{name}.parquet")] = data
 
     def tree(self, repo: str, revision: str, path: str) -> list[dict] | None:
         """Entries directly under `path` at `revision`, like the Hub's tree API; None when absent."""

@@ -61,8 +61,7 @@ def traces(figure):
 
 
 def test_the_report_lists_the_breadth_charts_after_a1_to_a6():
-    assert list(report.CHARTS)[6:] == list(report_breadth.CHARTS)
-    assert len(report.CHARTS) == 10
+    assert list(report.CHARTS)[6:10] == list(report_breadth.CHARTS)
 
 
 def test_small_model_share_per_year_cn_vs_us(con):

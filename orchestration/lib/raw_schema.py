@@ -7,6 +7,7 @@ one fixed column set with fixed types, so every partition reads the same way in 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -117,7 +118,106 @@ NULL_OF_TYPE = {
     "likes": "cast(null as bigint)",
     "trendingScore": "cast(null as double)",
     "tags": "cast(null as varchar[])",
+    "publishedAt": "cast(null as timestamp)",
+    "paper_upvotes": "cast(null as bigint)",
 }
+
+
+# Repos besides models, and the Hub's daily papers: hub-stats ships them as files of their own
+# (datasets.parquet, spaces.parquet, daily papers). Only the columns the marts read are required;
+# the rest is kept when present, null otherwise, and any further column is tolerated.
+DATASET_COLUMNS: dict[str, tuple[bool, object, str, str]] = {
+    "id": (True, _is_string, "string", "cast(id as varchar)"),
+    "_id": (False, _is_string, "string", "cast(_id as varchar)"),
+    "author": (False, _is_string, "string", "cast(author as varchar)"),
+    "createdAt": (True, _is_timestamp, "timestamp", "cast(createdAt as timestamp)"),
+    "lastModified": (False, _is_timestamp, "timestamp", "cast(lastModified as timestamp)"),
+    "likes": (False, _is_int, "integer", "cast(likes as bigint)"),
+    "downloads": (False, _is_int, "integer", "cast(downloads as bigint)"),
+    "downloadsAllTime": (False, _is_int, "integer", "cast(downloadsAllTime as bigint)"),
+    "trendingScore": (False, _is_number, "number", "cast(trendingScore as double)"),
+    "tags": (False, _is_string_list, "list<string>", "cast(tags as varchar[])"),
+}
+SPACE_COLUMNS: dict[str, tuple[bool, object, str, str]] = {
+    "id": (True, _is_string, "string", "cast(id as varchar)"),
+    "_id": (False, _is_string, "string", "cast(_id as varchar)"),
+    "author": (False, _is_string, "string", "cast(author as varchar)"),
+    "createdAt": (True, _is_timestamp, "timestamp", "cast(createdAt as timestamp)"),
+    "likes": (False, _is_int, "integer", "cast(likes as bigint)"),
+    "sdk": (False, _is_string, "string", "cast(sdk as varchar)"),
+    "tags": (False, _is_string_list, "list<string>", "cast(tags as varchar[])"),
+}
+# The organization of a daily paper: a column literally named `paper_organization.name` (a flattened
+# file) or the field `name` of a struct column `paper_organization`; either is stored as
+# paper_organization_name.
+PAPER_ORG_FLAT = "paper_organization.name"
+PAPER_ORG_STRUCT = "paper_organization"
+PAPER_COLUMNS: dict[str, tuple[bool, object, str, str]] = {
+    "paper_id": (True, _is_string, "string", "cast(paper_id as varchar)"),
+    "paper_title": (False, _is_string, "string", "cast(paper_title as varchar)"),
+    "publishedAt": (True, _is_timestamp, "timestamp", "cast(publishedAt as timestamp)"),
+    "paper_upvotes": (True, _is_int, "integer", "cast(paper_upvotes as bigint)"),
+    "paper_organization_name": (False, _is_string, "string", "cast({column} as varchar)"),
+}
+
+
+@dataclass(frozen=True)
+class RawKind:
+    """One kind of raw file: its columns, key, date column and the file name it is stored under."""
+
+    name: str
+    columns: dict
+    key: str = "id"
+    date_column: str = "createdAt"
+    # Repos older than the Hub's creation dates carry the floor; papers are dated by the paper.
+    has_created_at_floor: bool = True
+
+    @property
+    def data_name(self) -> str:
+        return f"{self.name}.parquet"
+
+    @property
+    def count_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in ("downloads", "downloadsAllTime", "likes", "paper_upvotes") if c in self.columns)
+
+
+MODELS = RawKind("models", COLUMNS)
+KINDS: dict[str, RawKind] = {k.name: k for k in (
+    MODELS,
+    RawKind("datasets", DATASET_COLUMNS),
+    RawKind("spaces", SPACE_COLUMNS),
+    RawKind("papers", PAPER_COLUMNS, key="paper_id", date_column="publishedAt", has_created_at_floor=False),
+)}
+REPO_KINDS = tuple(k for k in KINDS if k != "models")  # the files that may come beside models
+
+
+def get_kind(kind: "str | RawKind") -> RawKind:
+    return kind if isinstance(kind, RawKind) else KINDS[kind]
+
+
+def _field_type(schema: pa.Schema, name: str, kind: RawKind) -> pa.DataType | None:
+    """The type of column `name` in `schema` (the paper organization in either of its forms), None if absent."""
+    if kind.name == "papers" and name == "paper_organization_name":
+        if schema.get_field_index(PAPER_ORG_FLAT) >= 0:
+            return schema.field(schema.get_field_index(PAPER_ORG_FLAT)).type
+        index = schema.get_field_index(PAPER_ORG_STRUCT)
+        if index < 0:
+            return None
+        struct = schema.field(index).type
+        if pa.types.is_null(struct):
+            return struct
+        if not pa.types.is_struct(struct) or struct.get_field_index("name") < 0:
+            return pa.struct([])  # named in the error as the unreadable type it is
+        return struct.field(struct.get_field_index("name")).type
+    index = schema.get_field_index(name)
+    return schema.field(index).type if index >= 0 else None
+
+
+def _source_expression(schema: pa.Schema, name: str, kind: RawKind) -> str:
+    """Where the paper organization is read from: the flat column or the struct's field."""
+    if schema.get_field_index(PAPER_ORG_FLAT) >= 0:
+        return '"paper_organization.name"'
+    return "paper_organization.name"
 
 
 def read_schema(path: Path) -> pa.Schema:
@@ -132,44 +232,51 @@ def read_schema(path: Path) -> pa.Schema:
         raise SchemaError(f"{path}: not a Parquet file ({exc})") from exc
 
 
-def check_schema(schema: pa.Schema) -> list[str]:
+def check_schema(schema: pa.Schema, kind: "str | RawKind" = "models") -> list[str]:
     """Problems with a snapshot's schema; an empty list means it can be ingested.
 
     Extra columns are tolerated (the full hub-stats file has many more)."""
+    kind = get_kind(kind)
     problems = []
-    for name, (required, type_ok, expected, _) in COLUMNS.items():
-        index = schema.get_field_index(name)
-        if index < 0:
+    for name, (required, type_ok, expected, _) in kind.columns.items():
+        actual = _field_type(schema, name, kind)
+        shown = PAPER_ORG_FLAT if name == "paper_organization_name" else name
+        if actual is None:
             if required:
-                problems.append(f"missing required column '{name}' ({expected})")
+                problems.append(f"missing required column '{shown}' ({expected})")
             continue
-        actual = schema.field(index).type
         if not type_ok(actual):
-            problems.append(f"column '{name}' has type {actual}, expected {expected}")
+            problems.append(f"column '{shown}' has type {actual}, expected {expected}")
     return problems
 
 
-def missing_optional_columns(schema: pa.Schema) -> list[str]:
+def missing_optional_columns(schema: pa.Schema, kind: "str | RawKind" = "models") -> list[str]:
     """Optional columns the file lacks (absent, or all-null typed): null in the stored snapshot.
 
     Real files of earlier schema eras lack some (cardData and trendingScore before ~2024-10,
     downloadsAllTime before 2025-02-26); the manifest records which, per snapshot."""
-    return [
-        name for name, (required, *_rest) in COLUMNS.items()
-        if not required and (schema.get_field_index(name) < 0 or pa.types.is_null(schema.field(schema.get_field_index(name)).type))
-    ]
+    kind = get_kind(kind)
+    missing = []
+    for name, (required, *_rest) in kind.columns.items():
+        actual = _field_type(schema, name, kind)
+        if not required and (actual is None or pa.types.is_null(actual)):
+            missing.append(name)
+    return missing
 
 
-def normalized_select(parquet_path: Path, schema: pa.Schema) -> str:
+def normalized_select(parquet_path: Path, schema: pa.Schema, kind: "str | RawKind" = "models") -> str:
     """DuckDB SQL that reads `parquet_path` into the raw column set with fixed types."""
+    kind = get_kind(kind)
     expressions = []
-    for name, (_, _, _, expression) in COLUMNS.items():
-        index = schema.get_field_index(name)
-        if index < 0 or pa.types.is_null(schema.field(index).type):
+    for name, (_, _, _, expression) in kind.columns.items():
+        actual = _field_type(schema, name, kind)
+        if actual is None or pa.types.is_null(actual):
             expressions.append(f"{NULL_OF_TYPE.get(name, 'cast(null as varchar)')} as {name}")
             continue
         if expression == "{json}":
-            is_struct = pa.types.is_struct(schema.field(index).type)
+            is_struct = pa.types.is_struct(schema.field(schema.get_field_index(name)).type)
             expression = f"cast(to_json({name}) as varchar)" if is_struct else f"cast({name} as varchar)"
+        elif "{column}" in expression:
+            expression = expression.format(column=_source_expression(schema, name, kind))
         expressions.append(f"{expression} as {name}")
     return "select\n  " + ",\n  ".join(expressions) + f"\nfrom read_parquet({literal(parquet_path)})"

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from orchestration.lib import report_breadth
+from orchestration.lib import report_repos
 
 # The analyses, A1-A6 in order; each id is also the chart's element id in the page.
 CHARTS = {
@@ -25,6 +26,7 @@ CHARTS = {
     "a6-derivatives": "A6. New derivatives per month by the country of their base model",
 }
 CHARTS.update(report_breadth.CHARTS)
+CHARTS.update(report_repos.CHARTS)
 COUNTRY_COLORS = {"CN": "#d62728", "US": "#1f77b4", "FR": "#9467bd", "DE": "#8c564b", "unknown": "#bbbbbb"}
 
 
@@ -54,6 +56,7 @@ def render(warehouse: Path, snapshot_date: str, out: Path, checks: CheckStatus |
             "a6-derivatives": _derivatives(con, snapshot_date),
         }
         figures.update(report_breadth.figures(con, snapshot_date))
+        figures.update(report_repos.figures(con, snapshot_date))
     finally:
         con.close()
     page = _page(snapshot_date, header, figures, checks)

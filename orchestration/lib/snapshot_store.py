@@ -22,7 +22,10 @@ import duckdb
 
 from orchestration.lib.raw_schema import (
     CREATED_AT_FLOOR,
+    MODELS,
+    RawKind,
     SchemaError,
+    get_kind,
     check_schema,
     missing_optional_columns,
     normalized_select,
@@ -82,15 +85,29 @@ def parse_snapshot_date(value: str) -> dt.date:
 class StoredSnapshot:
     path: Path
     manifest: dict
+    data_name: str = DATA_NAME
 
     @property
     def data_path(self) -> Path:
-        return self.path / DATA_NAME
+        return self.path / self.data_name
+
+
+@dataclass(frozen=True)
+class StagedSnapshot:
+    """A snapshot written and checked in the scratch folder, not yet in place (SnapshotStore.place)."""
+
+    scratch: Path
+    target: Path
+    manifest: dict
+    data_name: str
 
 
 class SnapshotStore:
-    def __init__(self, raw_models_dir: Path):
+    """The snapshots of one kind of raw file (models by default; datasets, spaces, papers beside them)."""
+
+    def __init__(self, raw_models_dir: Path, kind: "str | RawKind" = MODELS):
         self.root = raw_models_dir
+        self.kind = get_kind(kind)
 
     @property
     def incoming(self) -> Path:
@@ -109,7 +126,8 @@ class SnapshotStore:
         if not self.incoming.exists():
             return []
         retired = sorted(
-            (p for p in self.incoming.glob("*.retired") if p.is_dir() and (p / MANIFEST_NAME).exists()),
+            (p for p in self.incoming.glob("*.retired")
+             if p.is_dir() and (p / MANIFEST_NAME).exists() and (p / self.kind.data_name).exists()),
             key=lambda p: p.stat().st_ctime_ns, reverse=True,  # the newest first: the last one moved aside
         )
         restored = []
@@ -133,7 +151,7 @@ class SnapshotStore:
         manifest_path = path / MANIFEST_NAME
         if not manifest_path.exists():
             return None
-        return StoredSnapshot(path, json.loads(manifest_path.read_text()))
+        return StoredSnapshot(path, json.loads(manifest_path.read_text()), self.kind.data_name)
 
     def list(self) -> list[StoredSnapshot]:
         if not self.root.exists():
@@ -184,6 +202,23 @@ class SnapshotStore:
         `provenance` (source, revision, fingerprint, ...) goes into the manifest. An existing
         snapshot is only replaced when `replace` is true; nothing is touched on any error.
         """
+        staged = self.stage(source_parquet, snapshot_date, provenance, replace)
+        try:
+            return self.place(staged)
+        finally:
+            discard(staged)
+
+    def stage(
+        self,
+        source_parquet: Path,
+        snapshot_date: str,
+        provenance: dict,
+        replace: bool = False,
+    ) -> StagedSnapshot:
+        """Validate, normalize and write the snapshot into the scratch folder; nothing is in place yet.
+
+        Several files of one date (models, datasets, ...) are all staged before any is placed, so a
+        refused one leaves every stored snapshot as it was. Discard what is not placed (`discard`)."""
         target = self.partition_dir(snapshot_date)
         self.recover()
         if target.exists() and not replace:
@@ -192,17 +227,18 @@ class SnapshotStore:
                 "pass replace=True (CLI: --replace) to overwrite it"
             )
         schema = read_schema(source_parquet)
-        problems = check_schema(schema)
+        problems = check_schema(schema, self.kind)
         if problems:
-            raise SchemaError(f"{source_parquet}: " + "; ".join(problems))
+            what = "" if self.kind is MODELS else f" ({self.kind.name} file)"
+            raise SchemaError(f"{source_parquet}{what}: " + "; ".join(problems))
 
         remove_stale_scratch(self.incoming)
-        scratch = self.incoming / f"{snapshot_date}-{uuid.uuid4().hex}"
+        scratch = self.incoming / f"{snapshot_date}-{self.kind.name}-{uuid.uuid4().hex}"
         scratch.mkdir(parents=True)
         try:
-            data_path = scratch / DATA_NAME
+            data_path = scratch / self.kind.data_name
             rows, quarantined, repaired = _write_normalized(
-                source_parquet, schema, snapshot_date, data_path, scratch / QUARANTINE_NAME
+                source_parquet, schema, snapshot_date, data_path, scratch / QUARANTINE_NAME, self.kind
             )
             manifest = {
                 "snapshot_date": snapshot_date,
@@ -213,7 +249,7 @@ class SnapshotStore:
                 "synthetic": False,
                 "license": None,
                 **provenance,
-                "missing_columns": missing_optional_columns(schema),
+                "missing_columns": missing_optional_columns(schema, self.kind),
                 "rows": rows,
                 "quarantined": quarantined,
                 "repaired": repaired,
@@ -222,10 +258,31 @@ class SnapshotStore:
                 "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             }
             (scratch / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            _move_into_place(scratch, target)
-        finally:
+        except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
-        return StoredSnapshot(target, manifest)
+            raise
+        return StagedSnapshot(scratch, target, manifest, self.kind.data_name)
+
+    def place(self, staged: StagedSnapshot) -> StoredSnapshot:
+        """Move a staged snapshot into place with one rename (the stored one moved aside first)."""
+        _move_into_place(staged.scratch, staged.target)
+        return StoredSnapshot(staged.target, staged.manifest, staged.data_name)
+
+    def remove(self, snapshot_date: str) -> bool:
+        """Take the stored snapshot of a date away (a replacement of the models without this file)."""
+        target = self.partition_dir(snapshot_date)
+        if not target.exists():
+            return False
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        gone = self.incoming / f"{snapshot_date}-{self.kind.name}-{uuid.uuid4().hex}.removed"
+        os.rename(target, gone)
+        shutil.rmtree(gone, ignore_errors=True)
+        return True
+
+
+def discard(staged: StagedSnapshot) -> None:
+    """Remove what staging wrote and was not placed (a no-op once placed)."""
+    shutil.rmtree(staged.scratch, ignore_errors=True)
 
 
 def remove_stale_scratch(incoming: Path, max_age_s: float = STALE_SCRATCH_S) -> list[Path]:
@@ -242,20 +299,32 @@ def remove_stale_scratch(incoming: Path, max_age_s: float = STALE_SCRATCH_S) -> 
     return stale
 
 
+def _quarantine_rules(kind: RawKind) -> dict[str, str]:
+    """The quarantine rules in the kind's own columns (its key and its date)."""
+    rules = {}
+    for name, rule in QUARANTINE_RULES.items():
+        if name == "created_at_before_floor" and not kind.has_created_at_floor:
+            continue
+        rules[name] = rule.replace("createdAt", kind.date_column).replace("length(id)", f"length({kind.key})")
+    return rules
+
+
 def _write_normalized(
-    source_parquet: Path, schema, snapshot_date: str, data_path: Path, quarantine_path: Path
+    source_parquet: Path, schema, snapshot_date: str, data_path: Path, quarantine_path: Path,
+    kind: RawKind = MODELS,
 ) -> tuple[int, dict[str, int], dict[str, int]]:
     """Write the kept rows and the quarantined ones; return rows kept, quarantined and repaired counts."""
     day_after = f"(date '{parse_snapshot_date(snapshot_date).isoformat()}' + interval 1 day)"
     reasons = " ".join(
-        f"when {rule.format(day_after=day_after)} then '{name}'" for name, rule in QUARANTINE_RULES.items()
+        f"when {rule.format(day_after=day_after)} then '{name}'" for name, rule in _quarantine_rules(kind).items()
     )
+    count_columns = COUNT_COLUMNS if kind is MODELS else kind.count_columns
     broken = {
-        name: " or ".join(rule.format(column=c) for c in COUNT_COLUMNS) for name, rule in COUNT_REPAIRS.items()
+        name: " or ".join(rule.format(column=c) for c in count_columns) for name, rule in COUNT_REPAIRS.items()
     }
     repaired_counts = ", ".join(
         f"case when {' or '.join(rule.format(column=c) for rule in COUNT_REPAIRS.values())} then null else {c} end as {c}"
-        for c in COUNT_COLUMNS
+        for c in count_columns
     )
     con = duckdb.connect()
     try:
@@ -265,8 +334,8 @@ def _write_normalized(
         # bookkeeping streams it in ~1.0 GB, ~15% slower. One thread keeps the input's row order anyway.
         con.execute("set preserve_insertion_order = false")
         con.execute("set threads = 1")
-        con.execute(f"create temp view snapshot as {normalized_select(source_parquet, schema)}")
-        _check_rows(con, source_parquet)
+        con.execute(f"create temp view snapshot as {normalized_select(source_parquet, schema, kind)}")
+        _check_rows(con, source_parquet, kind.key)
         # A view, not a table: the heavy columns stream from the source to the target once.
         con.execute(f"create temp view classified as select *, case {reasons} end as quarantine_reason from snapshot")
         target = literal(data_path)
@@ -277,7 +346,8 @@ def _write_normalized(
         # The rest reads a few narrow columns only.
         quarantine = literal(quarantine_path)
         con.execute(
-            f"copy (select left(id, {MAX_ID_LENGTH}) as id, quarantine_reason as reason, createdAt"
+            f"copy (select left({kind.key}, {MAX_ID_LENGTH}) as id, quarantine_reason as reason,"
+            f" {kind.date_column} as createdAt"
             f" from classified where quarantine_reason is not null order by id)"
             f" to {quarantine} (format parquet, compression zstd)"
         )
@@ -285,18 +355,19 @@ def _write_normalized(
             f"select reason, count(*) from read_parquet({quarantine}) group by 1"
         ).fetchall())
         # Rows with such a count, per repair (a row with both kinds counts in both).
-        counted = ", ".join(f"count(*) filter (where {rule})" for rule in broken.values())
-        n_repaired = con.execute(f"select {counted} from classified where quarantine_reason is null").fetchone()
+        counted = ", ".join(f"count(*) filter (where {rule})" for rule in broken.values() if rule)
+        n_repaired = con.execute(f"select {counted} from classified where quarantine_reason is null").fetchone() \
+            if counted else ()
         rows = con.execute(f"select sum(num_rows) from parquet_file_metadata({target})").fetchone()[0]
         return int(rows), quarantined, {name: n for name, n in zip(broken, n_repaired) if n}
     finally:
         con.close()
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, source: Path) -> None:
+def _check_rows(con: duckdb.DuckDBPyConnection, source: Path, key: str = "id") -> None:
     """Row-level problems that make a snapshot unusable as a whole."""
     rows, null_ids, distinct_ids = con.execute(
-        "select count(*), count(*) filter (where id is null or trim(id) = ''), count(distinct id)"
+        f"select count(*), count(*) filter (where {key} is null or trim({key}) = ''), count(distinct {key})"
         " from snapshot"
     ).fetchone()
     if rows == 0:
@@ -305,7 +376,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, source: Path) -> None:
         raise SchemaError(f"{source}: {null_ids} rows have a null or empty id")
     if distinct_ids != rows:
         example = con.execute(
-            "select id from snapshot group by id having count(*) > 1 order by id limit 1"
+            f"select {key} from snapshot group by {key} having count(*) > 1 order by {key} limit 1"
         ).fetchone()[0]
         raise SchemaError(
             f"{source}: {rows - distinct_ids} duplicated ids (e.g. {example!r}); ids must be unique"

@@ -28,6 +28,8 @@ from orchestration.lib.snapshot_store import file_sha256, parse_snapshot_date
 from orchestration.settings import DEFAULT_SAMPLE_DATE, DEFAULT_SAMPLE_ROWS, HUB_STATS_REPO, HUB_WEEKLY_REPO
 
 ODBL = "ODbL-1.0"
+# The files of other kinds hub-stats publishes beside models.parquet, by the kind they are stored as.
+HUB_STATS_FILES = {"datasets": "datasets.parquet", "spaces": "spaces.parquet", "papers": "daily_papers.parquet"}
 _DIR_FILE_RE = re.compile(r"^models-(\d{4}-\d{2}-\d{2})\.parquet$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -44,6 +46,8 @@ class SnapshotRequest:
     api_limit: int | None = None
     weekly_repo: str = HUB_WEEKLY_REPO
     dir: Path | None = None
+    # Files of other kinds beside the models (datasets, spaces, papers -> local Parquet path), for --source file.
+    repo_files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +83,14 @@ class Source:
     def fetch(self, request: SnapshotRequest, workdir: Path, resolved=None) -> Fetched:
         raise NotImplementedError
 
+    # The source can take local files of other kinds from the request (--datasets-file ...).
+    takes_repo_files: bool = False
+
+    def fetch_repo_files(self, request: SnapshotRequest, workdir: Path, resolved=None) -> dict[str, Fetched]:
+        """The files of other kinds (datasets, spaces, papers) the source has for the date, by kind.
+        A kind the source does not have is absent: its marts have no rows for the snapshot."""
+        return {}
+
     def provenance(self, request: SnapshotRequest, resolved=None) -> dict:
         return {"source": self.name, "license": self.license}
 
@@ -97,11 +109,20 @@ class SampleSource(Source):
     local = True
 
     def identity(self, request, resolved=None):
-        return {"source": "sample", "rows": request.sample_rows, "generator_version": sample.GENERATOR_VERSION}
+        from orchestration.lib import sample_repos
+
+        return {"source": "sample", "rows": request.sample_rows, "generator_version": sample.GENERATOR_VERSION,
+                "repos_generator_version": sample_repos.GENERATOR_VERSION}
 
     def fetch(self, request, workdir, resolved=None):
         path = sample.write_parquet(workdir / "sample.parquet", request.sample_rows, request.snapshot_date)
         return Fetched(path, {**self.provenance(request), "synthetic": True, "rows_requested": request.sample_rows})
+
+    def fetch_repo_files(self, request, workdir, resolved=None):
+        from orchestration.lib import sample_repos
+
+        paths = sample_repos.write_files(workdir, request.sample_rows, request.snapshot_date)
+        return {kind: Fetched(path, {**self.provenance(request), "synthetic": True}) for kind, path in paths.items()}
 
     def default_date(self, request):
         return DEFAULT_SAMPLE_DATE
@@ -121,13 +142,23 @@ class FileSource(Source):
             raise ValueError(f"source {self.name!r} needs a file path (HUB_FILE or --file)")
         if not path.exists():
             raise FileNotFoundError(f"source file {path} does not exist")
+        for kind, other in request.repo_files.items():
+            if not Path(other).exists():
+                raise FileNotFoundError(f"{kind} file {other} does not exist")
 
     def identity(self, request, resolved=None):
-        return {"source": self.name, "source_sha256": _input_sha256(self._path(request))}
+        return {"source": self.name, "source_sha256": _input_sha256(self._path(request)),
+                **{f"{kind}_sha256": _input_sha256(Path(path)) for kind, path in sorted(request.repo_files.items())}}
 
     def fetch(self, request, workdir, resolved=None):
         path = self._path(request)
         return Fetched(path, {**self.provenance(request), "file_name": path.name})
+
+    takes_repo_files = True
+
+    def fetch_repo_files(self, request, workdir, resolved=None):
+        return {kind: Fetched(Path(path), {**self.provenance(request), "file_name": Path(path).name})
+                for kind, path in request.repo_files.items()}
 
 
 class DirSource(FileSource):
@@ -205,6 +236,21 @@ class HubStatsSource(Source):
         path = hub.download_models_file(request.repo_id, resolved, workdir)
         return Fetched(path, self.provenance(request, resolved))
 
+    def fetch_repo_files(self, request, workdir, resolved=None):
+        # The files the revision has, from one listing of its top folder.
+        try:
+            names = {e.get("path") for e in hub.list_tree(request.repo_id, "", resolved.sha) if e.get("type") == "file"}
+        except hub.HubError as exc:
+            if exc.status_code != 404:
+                raise
+            names = set()
+        fetched = {}
+        for kind, name in HUB_STATS_FILES.items():
+            if name in names:
+                path = hub.download_repo_file(request.repo_id, name, workdir / kind, revision=resolved.sha)
+                fetched[kind] = Fetched(path, {**self.provenance(request, resolved), "file_path": name})
+        return fetched
+
     def default_date(self, request):
         return hub.resolve_revision(request.repo_id).snapshot_date
 
@@ -260,6 +306,24 @@ class HubWeeklySource(Source):
                              "(its sha256 differs from the listing); ingest the date again")
         return Fetched(path, self.provenance(request, resolved))
 
+    def fetch_repo_files(self, request, workdir, resolved=None):
+        # <stem>/<date>/<stem>.parquet beside models/<date>/models.parquet, when the repo has it.
+        fetched = {}
+        for kind, name in HUB_STATS_FILES.items():
+            stem = name.removesuffix(".parquet")
+            path = f"{stem}/{request.snapshot_date}/{name}"
+            try:
+                listing = hub.list_tree(request.weekly_repo, f"{stem}/{request.snapshot_date}")
+            except hub.HubError as exc:
+                if exc.status_code != 404:
+                    raise
+                continue
+            if any(e.get("type") == "file" and e.get("path") == path for e in listing):
+                local = hub.download_repo_file(request.weekly_repo, path, workdir / kind)
+                fetched[kind] = Fetched(local, {"source": self.name, "license": self.license,
+                                                "repo_id": request.weekly_repo, "file_path": path})
+        return fetched
+
     def _all_dates(self, request) -> list[str]:
         names = [e["path"].rsplit("/", 1)[-1] for e in hub.list_tree(request.weekly_repo, "models")
                  if e.get("type") == "directory"]
@@ -314,6 +378,9 @@ def get_source(name: str) -> Source:
 def check_request(request: SnapshotRequest) -> Source:
     source = get_source(request.source)
     parse_snapshot_date(request.snapshot_date)
+    if request.repo_files and not source.takes_repo_files:
+        raise ValueError(f"files of other kinds ({', '.join(sorted(request.repo_files))}) go with --source file only; "
+                         f"source {source.name!r} fetches its own")
     source.check(request)
     return source
 

@@ -9,8 +9,9 @@ import dagster as dg
 from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.lib.locks import exclusive
-from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot
 from orchestration.defs.resources import ObservatorySettings
+from orchestration.lib.raw_schema import REPO_KINDS
+from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore, StoredSnapshot, discard
 from orchestration.settings import Settings
 
 
@@ -24,6 +25,10 @@ class IngestConfig(dg.Config):
     revision: str | None = None
     sample_rows: int | None = None
     replace: bool = False
+    # Local files of other kinds for source file (hub sources fetch their own).
+    datasets_file: str | None = None
+    spaces_file: str | None = None
+    papers_file: str | None = None
 
 
 def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> tuple[StoredSnapshot, str]:
@@ -47,12 +52,30 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
 
     store.incoming.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=store.incoming))
+    staged = []
     try:
         fetched = source.fetch(request, workdir, resolved)
-        stored = store.write(
-            fetched.path, request.snapshot_date, {**fetched.provenance, "identity": wanted}, replace=replace
-        )
+        others = source.fetch_repo_files(request, workdir, resolved)
+        # Every file is checked and written to the scratch folder before any is put in place: a
+        # refused datasets file leaves the models (and every other kind) as they were.
+        staged.append((store, store.stage(
+            fetched.path, request.snapshot_date, {**fetched.provenance, "identity": wanted}, replace=replace)))
+        for kind in REPO_KINDS:
+            if kind in others:
+                other_store = SnapshotStore(settings.raw_dir(kind), kind)
+                staged.append((other_store, other_store.stage(
+                    others[kind].path, request.snapshot_date, {**others[kind].provenance, "identity": wanted},
+                    replace=True)))
+        stored = store.place(staged[0][1])
+        for other_store, other in staged[1:]:
+            placed = other_store.place(other)
+            log.info(f"stored {placed.manifest['rows']:,} {other_store.kind.name} rows at {placed.path}")
+        for kind in REPO_KINDS:
+            if kind not in others and SnapshotStore(settings.raw_dir(kind), kind).remove(request.snapshot_date):
+                log.info(f"removed the {kind} of the replaced snapshot {request.snapshot_date}: the new input has none")
     finally:
+        for _, other in staged:
+            discard(other)
         shutil.rmtree(workdir, ignore_errors=True)
     manifest = stored.manifest
     log.info(f"stored {manifest['rows']:,} rows ({manifest['bytes'] / 1e6:.1f} MB, source {manifest.get('source')}"
@@ -63,6 +86,8 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
 MODELS_KEY = dg.AssetKey(["huggingface", "models"])
 MANIFESTS_KEY = dg.AssetKey(["huggingface", "snapshot_manifests"])
 QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
+# Files of other kinds stored beside the models when the input has them (raw/<kind>/snapshot_date=D/).
+REPO_KEYS = {kind: dg.AssetKey(["huggingface", kind]) for kind in REPO_KINDS}
 
 
 @dg.multi_asset(
@@ -91,6 +116,18 @@ QUARANTINE_KEY = dg.AssetKey(["huggingface", "quarantine"])
             kinds={"parquet"},
             description="Rows of each snapshot set aside at ingest (createdAt after the snapshot, oversized ids).",
         ),
+        *[
+            dg.AssetSpec(
+                key,
+                kinds={"parquet"},
+                description=(
+                    f"The snapshot's {kind} (hub-stats {'daily papers' if kind == 'papers' else kind} file), stored "
+                    f"as immutable Parquet under raw/{kind}/snapshot_date=YYYY-MM-DD/ when the input has one "
+                    "(materialized with 0 rows and stored: false when it has none)."
+                ),
+            )
+            for kind, key in REPO_KEYS.items()
+        ],
     ],
 )
 def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, observatory: ObservatorySettings):
@@ -112,6 +149,8 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, obs
         api_authors=settings.api_authors,
         weekly_repo=settings.hub_weekly_repo,
         dir=Path(config.dir) if config.dir else settings.hub_dir,
+        repo_files={kind: Path(path) for kind, path in (
+            ("datasets", config.datasets_file), ("spaces", config.spaces_file), ("papers", config.papers_file)) if path},
     )
     with exclusive(settings.raw_lock, "raw snapshot store", settings.lock_timeout_s, context.log):
         stored, outcome = ingest(request, settings, config.replace, context.log)
@@ -138,6 +177,13 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, obs
         asset_key=QUARANTINE_KEY,
         metadata={"dagster/row_count": sum(quarantined.values()), "by_reason": dg.MetadataValue.json(quarantined)},
     )
+    for kind, key in REPO_KEYS.items():
+        other = SnapshotStore(settings.raw_dir(kind), kind).get(context.partition_key)
+        # Always reported (the dbt step waits for every output): a snapshot without the file has 0 rows.
+        yield dg.MaterializeResult(asset_key=key, metadata={"stored": False, "dagster/row_count": 0} if other is None else {
+            "stored": True, "dagster/row_count": other.manifest["rows"], "sha256": other.manifest["sha256"],
+            "path": dg.MetadataValue.path(str(other.data_path)),
+            "quarantined": dg.MetadataValue.json(other.manifest.get("quarantined", {}))})
     yield dg.MaterializeResult(
         asset_key=MANIFESTS_KEY,
         metadata={"manifest": dg.MetadataValue.json(manifest), "ingested_at": manifest["ingested_at"]},

@@ -15,6 +15,7 @@ from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.lib.child import PARENT_ENV
 from orchestration.lib.locks import exclusive, hold_for_run, release_for_run
 from orchestration.lib.publish import LegacyWarehouse, checkpoint, is_legacy, publish, scratch_path, start_scratch
+from orchestration.lib.raw_schema import REPO_KINDS
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.defs.resources import ObservatorySettings
 from orchestration.settings import Settings
@@ -112,6 +113,10 @@ def _verify_raw_snapshots(context: dg.AssetExecutionContext, settings: Settings)
     for snapshot_date in dates:
         if store.get(snapshot_date) is not None:
             store.verify(snapshot_date)
+        for kind in REPO_KINDS:  # datasets, spaces, papers stored beside the models
+            other = SnapshotStore(settings.raw_dir(kind), kind)
+            if other.get(snapshot_date) is not None:
+                other.verify(snapshot_date)
     context.log.info(f"raw checksums verified for {', '.join(dates) or 'no snapshot'} "
                      f"in {time.monotonic() - started:.2f} s")
 
