@@ -139,10 +139,16 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def real_build(real_models_path, tmp_path_factory) -> Path:
-    """The real slice built end to end once through the CLI; returns its data folder."""
-    data_dir = tmp_path_factory.mktemp("real") / "data"
+    """The real slice built end to end once through the CLI, with datasets, Spaces and papers files
+    generated in the hub-stats shape beside it (tests/repo_fixture.py, in the data folder's parent);
+    returns its data folder."""
+    from tests.repo_fixture import repo_file_args, write_repo_files
+
+    root = tmp_path_factory.mktemp("real")
+    data_dir = root / "data"
+    files = write_repo_files(root, REAL_SNAPSHOT)
     result = run_observatory(data_dir, "build", "--source", "file", "--file", str(real_models_path),
-                             "--snapshot-date", REAL_SNAPSHOT)
+                             "--snapshot-date", REAL_SNAPSHOT, *repo_file_args(files))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return data_dir
 

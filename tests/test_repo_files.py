@@ -17,7 +17,7 @@ from orchestration.lib.raw_schema import SchemaError
 from orchestration.lib.snapshot_store import SnapshotStore, file_sha256
 from orchestration.lib.sources import SnapshotRequest
 from orchestration.settings import Settings
-from tests.conftest import run_observatory, warehouse
+from tests.conftest import warehouse
 from tests.reference import Seed, is_floor, org_of_id
 
 DATE = "2026-06-05"
@@ -222,35 +222,6 @@ def test_hub_weekly_fetches_a_papers_file_beside_the_week_models_and_skips_absen
 # --- end to end: the marts against a plain count over the files -----------------------------------
 
 
-@pytest.fixture(scope="module")
-def repo_build(tmp_path_factory):
-    """models + datasets + spaces + daily papers files in the hub-stats shape, built once through the CLI."""
-    root = tmp_path_factory.mktemp("repos")
-    models = sample.write_parquet(root / "models.parquet", 300, DATE)
-    tables = sample_repos.generate(300, DATE)
-    floor = dt.datetime(2022, 3, 2, 23, 29, 5, tzinfo=UTC)
-    edge_datasets = [
-        # floor rows never count; a legacy id without namespace or author is its own org; Dec 31 / Jan 1.
-        {"id": "edge/floor", "author": "edge", "createdAt": floor},
-        {"id": "orphan-dataset", "author": None, "createdAt": dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)},
-        {"id": "wan-ai/set", "author": "Wan-AI", "createdAt": dt.datetime(2026, 1, 1, tzinfo=UTC)},
-    ]
-    datasets = pa.concat_tables([tables["datasets"], pa.Table.from_pylist(
-        edge_datasets, schema=pa.schema([tables["datasets"].schema.field(n) for n in ("id", "author", "createdAt")]))],
-        promote_options="default")
-    datasets = datasets.append_column("gated", pa.array(["false"] * datasets.num_rows))  # an extra column
-    files = {"datasets": root / "datasets.parquet", "spaces": root / "spaces.parquet", "papers": root / "papers.parquet"}
-    pq.write_table(datasets, files["datasets"])
-    pq.write_table(tables["spaces"], files["spaces"])
-    pq.write_table(tables["papers"], files["papers"])
-    data_dir = root / "data"
-    result = run_observatory(data_dir, "build", "--source", "file", "--file", str(models), "--snapshot-date", DATE,
-                             "--datasets-file", str(files["datasets"]), "--spaces-file", str(files["spaces"]),
-                             "--papers-file", str(files["papers"]))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return data_dir, models, files
-
-
 def _releases(path, repo_type: str, seed: Seed, columns=("id", "author", "createdAt")) -> Counter:
     counted = Counter()
     snapshot_end = dt.datetime.fromisoformat(DATE) + dt.timedelta(days=1)
@@ -265,8 +236,10 @@ def _releases(path, repo_type: str, seed: Seed, columns=("id", "author", "create
     return counted
 
 
-def test_repo_releases_and_paper_orgs_match_a_plain_count_over_the_files(repo_build):
-    data_dir, models, files = repo_build
+def test_repo_releases_and_paper_orgs_match_a_plain_count_over_the_files(real_build, real_models_path):
+    """The real slice's models with datasets, Spaces and papers files generated beside them (conftest real_build)."""
+    data_dir, models = real_build, real_models_path
+    files = {kind: real_build.parent / f"{kind}.parquet" for kind in ("datasets", "spaces", "papers")}
     seed = Seed.read()
     expected = _releases(models, "model", seed) + _releases(files["datasets"], "dataset", seed) \
         + _releases(files["spaces"], "space", seed)
