@@ -184,6 +184,7 @@ def test_t2_provider_leaderboard_ranks_per_snapshot(trend_warehouse):
 
 def test_t3_hhi_by_org_and_by_country_for_both_download_measures(trend_warehouse):
     figure = trend_figures(trend_warehouse)["t3-concentration"]
+    assert len(figure.data) == 4
     plotted = {t.name: dict(zip(dates(t.x), t.y)) for t in figure.data}
     drop_later = {k: {d: v for d, v in values.items() if d <= REPORT} for k, values in HHI.items()}
     assert plotted == {
@@ -195,6 +196,10 @@ def test_t3_hhi_by_org_and_by_country_for_both_download_measures(trend_warehouse
 
 
 def test_t4_adoption_curves_of_1_9b_with_the_baseline_and_the_leaders_labelled(trend_warehouse):
+    with duckdb.connect(str(trend_warehouse)) as con:  # 1-9B is drawn even where another class has more models
+        for i in range(8):
+            con.execute("insert into marts.fct_relative_adoption values (?, ?, 7, 'under_1B', 1e6, 1.0, 1e6)",
+                        [REPORT, f"c/many{i}"])
     figure = trend_figures(trend_warehouse)["t4-adoption-curves"]
     assert figure.layout.title.text == "size class 1-9B: 7 models"
     traces = {t.name: t for t in figure.data}
