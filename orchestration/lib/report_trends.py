@@ -200,10 +200,10 @@ def _adoption(reader: _Reader) -> go.Figure:
     for model in leaders:
         points = curves[model]
         figure.add_scatter(name=model, x=[r[1] for r in points], y=[r[2] for r in points], mode="lines+markers+text",
-                           text=[""] * (len(points) - 1) + [model], textposition="top left",
+                           text=[""] * (len(points) - 1) + [model], textposition="middle right",
                            customdata=[r[4] for r in points],
                            hovertemplate=model + "<br>day %{x}: %{y:,} (RAM %{customdata:.2f})<extra></extra>")
-    figure.update_xaxes(title_text="days since release", tickvals=sorted({r[1] for r in rows}))
+    figure.update_xaxes(type="log", title_text="days since release (log)", tickvals=sorted({r[1] for r in rows}))
     return figure.update_layout(yaxis_type="log", yaxis_title="cumulative downloads (log)", height=480,
                                 title_text=f"size class {size_class}: {counts[size_class]:,} models", title_font_size=13)
 
