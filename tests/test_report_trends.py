@@ -6,6 +6,8 @@ report's) and 06-12, whose rows must never reach a report of 06-05.
 """
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -125,12 +127,18 @@ def add_trend_rows(path):
                     [LATER])
 
 
-@pytest.fixture
-def trend_warehouse(tmp_path):
-    path = tmp_path / "w.duckdb"
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    path = tmp_path_factory.mktemp("trends") / "w.duckdb"
     hand_made_warehouse(path, D(REPORT), synthetic=False)
     add_trend_rows(path)
     return path
+
+
+@pytest.fixture
+def trend_warehouse(built_once, tmp_path):
+    """A copy of the hand-made warehouse, which a test may change."""
+    return Path(shutil.copyfile(built_once, tmp_path / "w.duckdb"))
 
 
 def trend_figures(path, snapshot_date=REPORT):
