@@ -216,7 +216,7 @@ def _family_derivatives(reader: _Reader, colors: dict) -> go.Figure:
         return _note_only(reader.no_rows("fct_family_downloads", REBUILD, span="at"))
     figure = go.Figure(go.Bar(
         x=[r[4] for r in rows], y=[r[0] for r in rows], orientation="h",
-        text=[f"{r[3]:,} downloads, {r[2]:,} models" for r in rows], textposition="auto",
+        text=[f"{r[3] or 0:,} downloads, {r[2] or 0:,} models" for r in rows], textposition="auto",
         marker_color=[colors.get(r[1] or "unknown", "#2ca02c") for r in rows],
     ))
     return figure.update_layout(yaxis={"autorange": "reversed"}, xaxis_title="share of the family's 30-day downloads "
