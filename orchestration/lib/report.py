@@ -13,8 +13,7 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from orchestration.lib import report_breadth
-from orchestration.lib import report_repos
+from orchestration.lib import report_breadth, report_repos, report_trends
 
 # The analyses, A1-A6 in order; each id is also the chart's element id in the page.
 CHARTS = {
@@ -25,6 +24,7 @@ CHARTS = {
     "a5-top-liked": "A5. Countries of the most liked models (top 10, 50, 100)",
     "a6-derivatives": "A6. New derivatives per month by the country of their base model",
 }
+CHARTS.update(report_trends.CHARTS)  # the Trends section, after A1-A6
 CHARTS.update(report_breadth.CHARTS)
 CHARTS.update(report_repos.CHARTS)
 COUNTRY_COLORS = {"CN": "#d62728", "US": "#1f77b4", "FR": "#9467bd", "DE": "#8c564b", "unknown": "#bbbbbb"}
@@ -55,6 +55,7 @@ def render(warehouse: Path, snapshot_date: str, out: Path, checks: CheckStatus |
             "a5-top-liked": _top_liked(con, snapshot_date),
             "a6-derivatives": _derivatives(con, snapshot_date),
         }
+        figures.update(report_trends.figures(con, snapshot_date))
         figures.update(report_breadth.figures(con, snapshot_date))
         figures.update(report_repos.figures(con, snapshot_date))
     finally:
@@ -186,6 +187,8 @@ def _page(snapshot_date: str, header: dict, figures: dict, checks: CheckStatus |
         figure.update_layout(template="plotly_white", margin={"t": 40, "l": 60, "r": 20, "b": 50})
         body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=chart_id,
                               config={"displaylogo": False, "responsive": True})
+        if chart_id == next(iter(report_trends.CHARTS)):
+            sections.append('<h2 id="trends" class="part">Trends</h2><p>Change across the stored snapshots up to this one.</p>')
         sections.append(f'<section><h2>{html.escape(CHARTS[chart_id])}</h2>{body}</section>')
     facts = [("Snapshot", snapshot_date), ("Source", header["source"] + (f" @ {header['revision']}" if header["revision"] else "")),
              ("Models", f"{header['models']:,}"), ("With a parent", f"{header['derivatives']:,}"),
@@ -202,6 +205,7 @@ table {{ border-collapse: collapse; margin-bottom: 1rem; }}
 th {{ text-align: left; padding: 2px 16px 2px 0; color: #555; font-weight: 600; }}
 .warning {{ background: #fff3cd; border: 1px solid #e0c060; padding: .6rem 1rem; }}
 section {{ margin-top: 2rem; }} h2 {{ font-size: 1.1rem; }}
+h2.part {{ font-size: 1.5rem; margin-top: 3rem; border-top: 1px solid #ddd; padding-top: 1rem; }}
 footer {{ margin-top: 2rem; color: #777; font-size: .85rem; }}
 </style>
 <script>{get_plotlyjs()}</script>
