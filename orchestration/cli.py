@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     query.add_argument("--memory-limit", default="2GB", help="memory the query may use, e.g. 512MB (default 2GB)")
     query.add_argument("--threads", type=int, default=2, help="threads the query may use (default 2)")
 
-    report = commands.add_parser("report", help="write the HTML report (charts A1-A6) of a built snapshot")
+    report = commands.add_parser("report", help="write the HTML report (A1-A6, trends, breadth) of a built snapshot")
     report.add_argument("--snapshot-date", help="YYYY-MM-DD (default: the newest built snapshot)")
     report.add_argument("--out", type=Path, help="HTML file to write (default: DATA_DIR/reports/report-<date>.html)")
 

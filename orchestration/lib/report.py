@@ -1,4 +1,6 @@
-"""The snapshot report: one self-contained HTML page with a chart per analysis (A1-A6).
+"""The snapshot report: one self-contained HTML page with a chart per analysis (A1-A6), then the
+trends over the stored snapshots (report_trends.py), architecture and breadth (report_breadth.py) and
+repositories and papers (report_repos.py).
 
 Charts are Plotly figures; plotly.js is inlined once, so the page works offline with no CDN.
 Everything is read from the published warehouse (read-only) for one snapshot date.

@@ -19,7 +19,7 @@ PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
     backfill_policy=dg.BackfillPolicy.multi_run(1),
     group_name="reports",
     kinds={"html", "plotly"},
-    description="One offline HTML page with a chart per analysis (A1-A6) of the snapshot, read from the "
+    description="One offline HTML page with a chart per analysis (A1-A6, trends, breadth) of the snapshot, read from the "
     "published warehouse: data/reports/report-<date>.html, and latest.html for the newest build.",
 )
 def snapshot_report(context: dg.AssetExecutionContext, observatory: ObservatorySettings) -> dg.MaterializeResult:
