@@ -25,7 +25,8 @@ def test_dbt_unit_tests_pass(tmp_path):
     source = write_fixture(tmp_path / "models.parquet", FIXTURE[:3])
     SnapshotStore(data_dir / "raw" / "models").write(source, "2026-06-05", {"source": "file"})
     target = tmp_path / "target"
-    env = {**os.environ, "DATA_DIR": str(data_dir), "DUCKDB_PATH": str(tmp_path / "unit.duckdb")}
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DUCKDB_PATH": str(tmp_path / "unit.duckdb"),
+           "LAKE_DIR": str(data_dir / "warehouse" / "lake")}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", "--empty", "--select", "+test_type:unit", "--exclude", "test_type:data",
          "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
