@@ -201,3 +201,14 @@ metric_checks = [
     releases_reconcile_with_staging, heatmap_matches_releases, lineage_acyclic_and_bounded,
     label_coverage_of_new_downloads, volume_within_band, snapshot_is_fresh,
 ]
+
+
+@_check("fct_relative_adoption", "adoption_baselines_non_decreasing",
+        "Per size class the baseline never decreases with checkpoint_days and is the running max of the 10th "
+        "largest cumulative downloads; ram = cumulative / baseline (null when the baseline is 0).")
+def adoption_baselines_non_decreasing(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    with _warehouse(Settings.from_env(), context) as con:
+        return _blocking(context, metrics.adoption_baselines_non_decreasing(con, context.partition_key))
+
+
+metric_checks.append(adoption_baselines_non_decreasing)
