@@ -11,9 +11,12 @@
   has fewer than 10), made non-decreasing in d by a running max; ram = cumulative / baseline.
 
   The run's own snapshots come from this run (ref), older ones from the lake; a date in both is read
-  from the run. Points after createdAt + 400 days are never needed (T <= createdAt + 365, and the
-  point after T must lie within 35 days of one on or before T), so they are not read.
+  from the run. Only a point within 35 days of a checkpoint T <= S can give T a value, so no other
+  point is read (macro adoption_point_is_needed); the curves are sorted and joined on a compact
+  integer key per (snapshot, model).
 #}
+
+{%- set checkpoints = adoption_checkpoints() -%}
 
 with
 
@@ -75,116 +78,126 @@ stored_points as (
 
 ),
 
-matched_points as (
+universe_keyed as (
 
-    -- The model key: the object id when both rows carry one, else the repo id (one rule, two equi-joins).
-    select universe.snapshot_date, universe.model_id, stored_points.point_date, stored_points.downloads_all_time
+    -- A compact key per (snapshot, model) for the curve's sorts and joins, and which points it needs.
+    select
+        universe.*,
+        row_number() over (order by universe.snapshot_date, universe.model_id) as curve_id,
+        {{ adoption_point_bounds('universe.created_date', 'universe.snapshot_date') }}
     from universe
-    inner join stored_points
-        on stored_points.model_object_id = universe.model_object_id
-    where stored_points.point_date <= universe.snapshot_date
-        and stored_points.point_date >= universe.created_date
-        and stored_points.point_date <= {{ days_after('universe.created_date', 400) }}
-
-    union all
-
-    select universe.snapshot_date, universe.model_id, stored_points.point_date, stored_points.downloads_all_time
-    from universe
-    inner join stored_points
-        on stored_points.model_id = universe.model_id
-    where (stored_points.model_object_id is null or universe.model_object_id is null)
-        and stored_points.point_date <= universe.snapshot_date
-        and stored_points.point_date >= universe.created_date
-        and stored_points.point_date <= {{ days_after('universe.created_date', 400) }}
 
 ),
 
-creation_points as (
+matched_points as (
 
-    -- (createdAt date, 0), unless a stored snapshot dated that day holds the model.
-    select universe.snapshot_date, universe.model_id, universe.created_date as point_date, cast(0 as bigint) as downloads_all_time
-    from universe
-    where not exists (
-        select 1
-        from matched_points
-        where matched_points.snapshot_date = universe.snapshot_date
-            and matched_points.model_id = universe.model_id
-            and matched_points.point_date = universe.created_date
-    )
+    -- The model key: the object id when both rows carry one, else the repo id (one rule, two equi-joins).
+    select universe_keyed.curve_id, stored_points.point_date, stored_points.downloads_all_time
+    from universe_keyed
+    inner join stored_points
+        on stored_points.model_object_id = universe_keyed.model_object_id
+    where stored_points.point_date <= universe_keyed.snapshot_date
+        and {{ adoption_point_is_needed('universe_keyed', 'stored_points.point_date') }}
+
+    union all
+
+    select universe_keyed.curve_id, stored_points.point_date, stored_points.downloads_all_time
+    from universe_keyed
+    inner join stored_points
+        on stored_points.model_id = universe_keyed.model_id
+    where (stored_points.model_object_id is null or universe_keyed.model_object_id is null)
+        and stored_points.point_date <= universe_keyed.snapshot_date
+        and {{ adoption_point_is_needed('universe_keyed', 'stored_points.point_date') }}
+
+),
+
+curve_points as (
+
+    -- The stored points, plus (created date, 0) unless a stored snapshot dated that day holds the model.
+    select curve_id, point_date, downloads_all_time
+    from matched_points
+
+    union all
+
+    select universe_keyed.curve_id, universe_keyed.created_date, cast(0 as bigint)
+    from universe_keyed
+    left join matched_points
+        on matched_points.curve_id = universe_keyed.curve_id
+        and matched_points.point_date = universe_keyed.created_date
+    where matched_points.curve_id is null
 
 ),
 
 checkpoints as (
 
     select
-        universe.snapshot_date,
-        universe.model_id,
+        universe_keyed.curve_id,
         checkpoint_days.checkpoint_days,
-        {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} as checkpoint_date
-    from universe
-    cross join (values (7), (14), (30), (60), (90), (180), (365)) as checkpoint_days (checkpoint_days)
-    where {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} <= universe.snapshot_date
+        {{ days_after('universe_keyed.created_date', 'checkpoint_days.checkpoint_days') }} as checkpoint_date
+    from universe_keyed
+    cross join (values {% for days in checkpoints %}({{ days }}){% if not loop.last %}, {% endif %}{% endfor %}) as checkpoint_days (checkpoint_days)
+    where {{ days_after('universe_keyed.created_date', 'checkpoint_days.checkpoint_days') }} <= universe_keyed.snapshot_date
 
 ),
 
 curve_events as (
 
-    -- Points and checkpoints on one time line per model; a point sorts before a checkpoint of its day.
-    select snapshot_date, model_id, point_date as event_date, 0 as event_order,
-        cast(null as integer) as checkpoint_days, downloads_all_time
-    from matched_points
+    -- Points and checkpoints on one time line per curve; a point sorts before a checkpoint of its day.
+    select curve_id, point_date as event_date, 0 as event_order, cast(null as integer) as checkpoint_days
+    from curve_points
     union all
-    select snapshot_date, model_id, point_date, 0, cast(null as integer), downloads_all_time
-    from creation_points
-    union all
-    select snapshot_date, model_id, checkpoint_date, 1, checkpoint_days, cast(null as bigint)
+    select curve_id, checkpoint_date, 1, checkpoint_days
     from checkpoints
 
 ),
 
-surrounding_points as (
+surrounding_dates as (
 
+    -- For each checkpoint: the latest point on or before T, and the earliest point after T.
     select
-        snapshot_date,
-        model_id,
+        curve_id,
         checkpoint_days,
         event_date as checkpoint_date,
-        max(case when event_order = 0 then event_date end) over before_checkpoint as before_date,
-        {{ last_non_null('downloads_all_time') }} over before_checkpoint as before_downloads,
-        min(case when event_order = 0 then event_date end) over after_checkpoint as after_date,
-        {{ first_non_null('downloads_all_time') }} over after_checkpoint as after_downloads,
-        event_order
-    from curve_events
-    window
-        before_checkpoint as (
-            partition by snapshot_date, model_id order by event_date, event_order
+        event_order,
+        max(case when event_order = 0 then event_date end) over (
+            partition by curve_id order by event_date, event_order
             rows between unbounded preceding and current row
-        ),
-        after_checkpoint as (
-            partition by snapshot_date, model_id order by event_date, event_order
+        ) as before_date,
+        min(case when event_order = 0 then event_date end) over (
+            partition by curve_id order by event_date, event_order
             rows between current row and unbounded following
-        )
+        ) as after_date
+    from curve_events
 
 ),
 
 cumulative as (
 
     select
-        snapshot_date,
-        model_id,
-        checkpoint_days,
-        checkpoint_date,
+        universe_keyed.snapshot_date,
+        universe_keyed.model_id,
+        universe_keyed.size_class,
+        surrounding_dates.checkpoint_days,
+        surrounding_dates.checkpoint_date,
         case
-            when before_date = checkpoint_date then cast(before_downloads as double)
-            when after_date is null then null
-            when {{ days_between('before_date', 'after_date') }} > 35 then null
-            else cast(before_downloads as double)
-                + cast(after_downloads - before_downloads as double)
-                * {{ days_between('before_date', 'checkpoint_date') }}
-                / {{ days_between('before_date', 'after_date') }}
+            when surrounding_dates.before_date = surrounding_dates.checkpoint_date then cast(before_point.downloads_all_time as double)
+            when surrounding_dates.after_date is null then null
+            when {{ days_between('surrounding_dates.before_date', 'surrounding_dates.after_date') }} > 35 then null
+            else cast(before_point.downloads_all_time as double)
+                + cast(after_point.downloads_all_time - before_point.downloads_all_time as double)
+                * {{ days_between('surrounding_dates.before_date', 'surrounding_dates.checkpoint_date') }}
+                / {{ days_between('surrounding_dates.before_date', 'surrounding_dates.after_date') }}
         end as cumulative_downloads
-    from surrounding_points
-    where event_order = 1
+    from surrounding_dates
+    inner join universe_keyed
+        on universe_keyed.curve_id = surrounding_dates.curve_id
+    inner join curve_points as before_point
+        on before_point.curve_id = surrounding_dates.curve_id
+        and before_point.point_date = surrounding_dates.before_date
+    left join curve_points as after_point
+        on after_point.curve_id = surrounding_dates.curve_id
+        and after_point.point_date = surrounding_dates.after_date
+    where surrounding_dates.event_order = 1
 
 ),
 
@@ -192,19 +205,13 @@ classed as (
 
     select
         cumulative.*,
-        universe.size_class,
-        row_number() over class_at_checkpoint as position_desc,
-        count(*) over (partition by cumulative.snapshot_date, universe.size_class, cumulative.checkpoint_days)
-            as n_in_class
+        row_number() over (
+            partition by snapshot_date, size_class, checkpoint_days
+            order by cumulative_downloads desc, model_id
+        ) as position_desc,
+        count(*) over (partition by snapshot_date, size_class, checkpoint_days) as n_in_class
     from cumulative
-    inner join universe
-        on universe.snapshot_date = cumulative.snapshot_date
-        and universe.model_id = cumulative.model_id
-    where cumulative.cumulative_downloads is not null
-    window class_at_checkpoint as (
-        partition by cumulative.snapshot_date, universe.size_class, cumulative.checkpoint_days
-        order by cumulative.cumulative_downloads desc, cumulative.model_id
-    )
+    where cumulative_downloads is not null
 
 ),
 
