@@ -15,6 +15,7 @@ import shutil
 import duckdb
 import pytest
 
+from orchestration.cli import MARTS
 from orchestration.defs.checks import metrics
 from tests.conftest import REAL_SNAPSHOT, run_observatory
 from tests.snapshot_fixture import FIXTURE, model, write_fixture
@@ -435,6 +436,7 @@ def test_metric_checks_that_guard_marts_block_and_the_others_warn():
         ("marts/fct_country_download_share", "label_coverage_of_new_downloads"): False,
         ("huggingface/models", "volume_within_band"): False,
         ("huggingface/models", "snapshot_is_fresh"): False,
+        ("marts/fct_relative_adoption", "adoption_baselines_non_decreasing"): True,
     }
 
 
@@ -465,7 +467,7 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
         return _sha256(published), sorted((p.name, _sha256(p)) for p in folder.glob("*.parquet")), folder.resolve()
 
     published_before = published_state()
-    assert len(published_before[1]) == 12
+    assert len(published_before[1]) == len(MARTS)
 
     reversed_group = {}
 
@@ -541,3 +543,55 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     started = {e.step_key for e in broken.all_events if e.event_type_value == "STEP_START"}
     assert "observatory_dbt" in started and "warehouse__published" not in started
     assert published_state() == published_before
+
+
+# fct_relative_adoption by hand: class 1-9B has 11 models at 7 days (10th largest 20) and 3 at 14 days
+# (smallest 5, raised to 20 by the running max); class under_1B has one model whose baseline is 0.
+ADOPTION_ROWS = [
+    *[("1-9B", 7, value, 20.0, value / 20) for value in range(10, 111, 10)],
+    *[("1-9B", 14, value, 20.0, value / 20) for value in (5, 30, 90)],
+    ("under_1B", 7, 0, 0.0, None),
+]
+
+
+def _adoption_warehouse(path, rows=ADOPTION_ROWS):
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_relative_adoption (snapshot_date date, model_id varchar, checkpoint_days integer,"
+                    " size_class varchar, cumulative_downloads double, baseline double, ram double)")
+        con.executemany("insert into marts.fct_relative_adoption values (?, ?, ?, ?, ?, ?, ?)",
+                        [(SNAPSHOT, f"m/{i}", days, size_class, value, baseline, ram)
+                         for i, (size_class, days, value, baseline, ram) in enumerate(rows)])
+    return duckdb.connect(str(path), read_only=True)
+
+
+def test_adoption_baselines_hold_on_a_sound_table(tmp_path):
+    with _adoption_warehouse(tmp_path / "sound.duckdb") as con:
+        outcome = metrics.adoption_baselines_non_decreasing(con, SNAPSHOT)
+        other_day = metrics.adoption_baselines_non_decreasing(con, "2020-01-01")
+    assert outcome.passed and outcome.value == 0
+    assert outcome.details == {"groups": 3, "rows": 15, "rows_with_bad_ram": 0}
+    assert not other_day.applies and other_day.message == "does not apply: fct_relative_adoption has no row for 2020-01-01"
+
+
+@pytest.mark.parametrize("breakage, problems, phrase", [
+    # the 14-day baseline left at the class's smallest (5) instead of the running max (20): a decrease,
+    # and not the running max; ram follows the wrong baseline so it still equals cumulative / baseline
+    ("update marts.fct_relative_adoption set baseline = 5, ram = cumulative_downloads / 5 where checkpoint_days = 14",
+     2, "1 checkpoints lower (or split) their size class's baseline (1-9B at 14 days: 5.0 after 20.0)"),
+    # the 9th largest (30) taken at 7 days, raising 14 days by the running max too: two mismatches, no decrease
+    ("update marts.fct_relative_adoption set baseline = 30, ram = cumulative_downloads / 30 where size_class = '1-9B'",
+     2, "; 2 baselines differ from the running max of the 10th largest cumulative (1-9B at 7 days: 30.0, expected 20.0"),
+    # a ram off by one row, and a ram where the baseline is 0
+    ("update marts.fct_relative_adoption set ram = 1.5 where cumulative_downloads in (10, 0)",
+     2, "; 2 of 15 rows have ram other than cumulative / baseline"),
+])
+def test_adoption_baselines_check_catches(tmp_path, breakage, problems, phrase):
+    path = tmp_path / "broken.duckdb"
+    _adoption_warehouse(path).close()
+    with duckdb.connect(str(path)) as con:
+        con.execute(breakage)
+    with duckdb.connect(str(path), read_only=True) as con:
+        outcome = metrics.adoption_baselines_non_decreasing(con, SNAPSHOT)
+    assert not outcome.passed and outcome.value == problems
+    assert phrase in outcome.message

@@ -206,3 +206,15 @@ metric_checks = [
     label_coverage_of_new_downloads, volume_within_band, snapshot_is_fresh,
 ]
 metric_checks += [size_mix_shares, modality_mix_shares, license_mix_shares]
+
+
+@_check("fct_relative_adoption", "adoption_baselines_non_decreasing",
+        "Per size class the baseline never decreases with checkpoint_days and is the running max of the 10th "
+        "largest cumulative downloads; ram = cumulative / baseline (null when the baseline is 0).")
+def adoption_baselines_non_decreasing(context: dg.AssetCheckExecutionContext,
+                                      observatory: ObservatorySettings) -> dg.AssetCheckResult:
+    with _warehouse(observatory.get(), context) as con:
+        return _blocking(context, metrics.adoption_baselines_non_decreasing(con, context.partition_key))
+
+
+metric_checks.append(adoption_baselines_non_decreasing)

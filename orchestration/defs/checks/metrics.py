@@ -698,3 +698,70 @@ def freshness(current: dict, stored: list[dict], max_age_days: int, today: dt.da
         age <= max_age_days, age, max_age_days,
         f"snapshot {date} ({source}) is {age} days old (limit {max_age_days}){hint}",
     )
+
+
+# --- fct_relative_adoption -----------------------------------------------------------------------
+
+RAM_TOLERANCE = 1e-9
+ADOPTION_RANK = 10  # the baseline is the 10th largest cumulative of a size class at a checkpoint
+
+
+def adoption_baselines_non_decreasing(con, snapshot_date: str) -> Outcome:
+    """Per size class, one baseline per checkpoint, never lower than at an earlier checkpoint and equal to
+    the running max of the 10th largest cumulative downloads (the smallest below 10) recomputed from the
+    rows; and ram = cumulative / baseline (null when the baseline is 0)."""
+    groups = _all(
+        con,
+        """
+        select size_class, checkpoint_days, min(baseline), max(baseline), count(*),
+            max(cumulative_downloads) filter (where position = least(n_rows, ?))
+        from (
+            select size_class, checkpoint_days, baseline, cumulative_downloads,
+                row_number() over (partition by size_class, checkpoint_days order by cumulative_downloads desc)
+                    as position,
+                count(*) over (partition by size_class, checkpoint_days) as n_rows
+            from marts.fct_relative_adoption
+            where snapshot_date = ?
+        )
+        group by size_class, checkpoint_days
+        order by size_class, checkpoint_days
+        """,
+        ADOPTION_RANK, snapshot_date,
+    )
+    if not groups:
+        return not_applicable(f"fct_relative_adoption has no row for {snapshot_date}", 0)
+    decreasing, mismatched = [], []
+    previous_class, previous_baseline, running_max = None, None, None
+    for size_class, days, low, high, _, ranked in groups:
+        if size_class != previous_class:
+            previous_class, previous_baseline, running_max = size_class, None, None
+        running_max = ranked if running_max is None else max(running_max, ranked)
+        if low != high or (previous_baseline is not None and low < previous_baseline):
+            decreasing.append((size_class, days, previous_baseline, low))
+        if abs(high - running_max) > RAM_TOLERANCE * max(1.0, abs(running_max)) or low != high:
+            mismatched.append((size_class, days, low, running_max))
+        previous_baseline = high
+    bad_ram, rows = _one(
+        con,
+        """
+        select
+            count(*) filter (where case
+                when baseline = 0 then ram is not null
+                else ram is null or abs(ram - cumulative_downloads / baseline) > ? * greatest(1, abs(ram))
+            end),
+            count(*)
+        from marts.fct_relative_adoption
+        where snapshot_date = ?
+        """,
+        RAM_TOLERANCE, snapshot_date,
+    )
+    problems = len(decreasing) + len(mismatched) + bad_ram
+    return Outcome(
+        problems == 0, problems, 0,
+        f"{len(decreasing)} checkpoints lower (or split) their size class's baseline"
+        + _examples(decreasing, lambda c, d, before, now: f"{c} at {d} days: {now} after {before}")
+        + f"; {len(mismatched)} baselines differ from the running max of the 10th largest cumulative"
+        + _examples(mismatched, lambda c, d, now, expected: f"{c} at {d} days: {now}, expected {expected}")
+        + f"; {bad_ram} of {rows} rows have ram other than cumulative / baseline (null when the baseline is 0)",
+        {"groups": len(groups), "rows": rows, "rows_with_bad_ram": bad_ram},
+    )

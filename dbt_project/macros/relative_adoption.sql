@@ -1,0 +1,56 @@
+{# List and window helpers of the relative-adoption marts: engine-specific syntax kept out of the models. #}
+
+{# True when the list column holds any of `values` (exact match); false for a null list. #}
+{% macro has_any_tag(tags, values) -%}
+    coalesce(list_has_any({{ tags }}, [{% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}]), false)
+{%- endmacro %}
+
+{# The last non-null value of `expr` in the window frame that follows (an `over (...)` clause). #}
+{% macro last_non_null(expr) -%}
+    last_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{# The first non-null value of `expr` in the window frame that follows. #}
+{% macro first_non_null(expr) -%}
+    first_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{# The checkpoints of relative adoption: days after the creation date. #}
+{% macro adoption_checkpoints() -%}
+    {{ return([7, 14, 30, 60, 90, 180, 365]) }}
+{%- endmacro %}
+
+{#
+  Which stored points can matter to a model's curve: those on or after the creation date and within
+  35 days of a checkpoint T <= S. Only such a point can be the one on or before T, or the one after
+  it, that gives T a value (two points further apart give none), so no other point is read.
+  adoption_point_bounds gives, per model, the last such date and the gaps between the checkpoints'
+  windows, as columns; adoption_point_is_needed compares a point's date with them.
+#}
+{% macro adoption_point_bounds(created_date, snapshot_date) -%}
+    {%- set checkpoints = adoption_checkpoints() -%}
+    case
+        {%- for days in checkpoints | reverse %}
+        when {{ days_after(created_date, days) }} <= {{ snapshot_date }} then {{ days_after(created_date, days + 35) }}
+        {%- endfor %}
+    end as points_needed_until
+    {%- for days in checkpoints[:-1] %}
+    {%- set next_days = checkpoints[loop.index] %}
+    {%- if days + 35 + 1 <= next_days - 35 - 1 %},
+    {{ days_after(created_date, days + 36) }} as points_gap_{{ loop.index }}_from,
+    {{ days_after(created_date, next_days - 36) }} as points_gap_{{ loop.index }}_to
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro adoption_point_is_needed(universe, point_date) -%}
+    {%- set checkpoints = adoption_checkpoints() -%}
+    ({{ point_date }} >= {{ universe }}.created_date and {{ point_date }} <= {{ universe }}.points_needed_until
+    {%- for days in checkpoints[:-1] %}
+    {%- set next_days = checkpoints[loop.index] %}
+    {%- if days + 35 + 1 <= next_days - 35 - 1 %}
+        and not ({{ point_date }} >= {{ universe }}.points_gap_{{ loop.index }}_from
+            and {{ point_date }} <= {{ universe }}.points_gap_{{ loop.index }}_to)
+    {%- endif %}
+    {%- endfor %})
+{%- endmacro %}
