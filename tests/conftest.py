@@ -102,6 +102,11 @@ def real_reference(real_models_path):
     return Snapshot.read(real_models_path, dt.date.fromisoformat(REAL_SNAPSHOT))
 
 
+def dbt_marts() -> set[str]:
+    """The marts the dbt project defines (one .sql file each under models/marts): every build publishes them all."""
+    return {path.stem for path in (PROJECT_ROOT / "dbt_project" / "models" / "marts").glob("*.sql")}
+
+
 def run_observatory(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the CLI in its own process with its own data folder, as a user would."""
     full_env = {

@@ -15,9 +15,8 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration.cli import MARTS
 from orchestration.defs.checks import metrics
-from tests.conftest import REAL_SNAPSHOT, run_observatory
+from tests.conftest import REAL_SNAPSHOT, dbt_marts, run_observatory
 from tests.snapshot_fixture import FIXTURE, model, write_fixture
 
 SNAPSHOT = "2026-06-05"
@@ -467,7 +466,7 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
         return _sha256(published), sorted((p.name, _sha256(p)) for p in folder.glob("*.parquet")), folder.resolve()
 
     published_before = published_state()
-    assert len(published_before[1]) == len(MARTS)
+    assert len(published_before[1]) == len(dbt_marts())
 
     reversed_group = {}
 
