@@ -27,9 +27,11 @@ current_models as (
         models.downloads_all_time,
         periods.prev_snapshot_date,
         periods.days
-    from {{ ref('int_models_labelled') }} as models
+    -- Staging holds the same models as dim_models; reading it skips the lineage labelling.
+    from {{ ref('stg_huggingface__models') }} as models
     inner join periods
         on periods.snapshot_date = models.snapshot_date
+    where {{ build_scope('models.snapshot_date') }}
 
 ),
 
