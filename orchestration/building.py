@@ -151,22 +151,31 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     tags = {PID_TAG: str(os.getpid()), PROCESS_START_TAG: process_start(os.getpid()) or ""}
     if digest:
         tags["observatory/input"] = digest
-    result, errors = _run_job(job, run_config, instance, request.snapshot_date, tags)
-    if result is not None and result.success and full_refresh:
-        # Every other stored snapshot, one date at a time, from its stored raw file (no ingest).
+    if not full_refresh:
+        result, errors = _run_job(job, run_config, instance, request.snapshot_date, tags)
+    else:
+        # Every stored snapshot, one date at a time and oldest first, so that each reads the earlier
+        # ones (trend marts) as rebuilt; the requested date in its turn with its ingest, the others
+        # from their stored raw files.
         from orchestration.lib.snapshot_store import SnapshotStore
 
-        others = [s.manifest["snapshot_date"] for s in SnapshotStore(settings.raw_models_dir).list()]
+        stored = {s.manifest["snapshot_date"] for s in SnapshotStore(settings.raw_models_dir).list()}
         selection = [key for key in job.asset_layer.executable_asset_keys if key.path[0] != "huggingface"]
         config = {key: value for key, value in run_config.items() if key != "ops"}
         config["ops"] = {"observatory_dbt": run_config["ops"]["observatory_dbt"]}
         base_tags = {k: v for k, v in tags.items() if k != "observatory/input"}
-        for other in sorted(d for d in others if d != request.snapshot_date):
-            print(f"Rebuilding snapshot {other} (full refresh)", file=sys.stderr)
-            rebuilt, errors = _run_job(job, config, instance, other, base_tags, asset_selection=selection)
-            if rebuilt is None or not rebuilt.success:
-                result = rebuilt
+        requested_result = None
+        for date in sorted(stored | {request.snapshot_date}):
+            if date == request.snapshot_date:
+                result, errors = _run_job(job, run_config, instance, date, tags)
+                requested_result = result
+            else:
+                print(f"Rebuilding snapshot {date} (full refresh)", file=sys.stderr)
+                result, errors = _run_job(job, config, instance, date, base_tags, asset_selection=selection)
+            if result is None or not result.success:
                 break
+        else:
+            result = requested_result
     if result is None:
         return BuildResult(request.snapshot_date, False, errors=errors)
     if not result.success:

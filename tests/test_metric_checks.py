@@ -436,6 +436,11 @@ def test_metric_checks_that_guard_marts_block_and_the_others_warn():
         ("huggingface/models", "volume_within_band"): False,
         ("huggingface/models", "snapshot_is_fresh"): False,
         ("marts/fct_relative_adoption", "adoption_baselines_non_decreasing"): True,
+        ("marts/fct_provider_period_downloads", "shares_sum_to_one"): True,
+        ("marts/fct_country_period_download_share", "shares_sum_to_one"): True,
+        ("marts/fct_model_period_downloads", "period_downloads_reconcile"): True,
+        ("marts/fct_model_period_downloads", "no_period_rows_without_a_period"): True,
+        ("marts/fct_concentration", "concentration_in_bounds"): True,
     }
 
 
@@ -594,3 +599,93 @@ def test_adoption_baselines_check_catches(tmp_path, breakage, problems, phrase):
         outcome = metrics.adoption_baselines_non_decreasing(con, SNAPSHOT)
     assert not outcome.passed and outcome.value == problems
     assert phrase in outcome.message
+# --- period (trend) marts: a small hand-made warehouse -----------------------------------------------
+
+PERIOD = "2026-01-15"
+# Period downloads of three models: a (created 2025-06-01, new) 70, b (2024) 30, c (floor) 10 = 110;
+# new models: 70. Providers P1 (a, c) 80 and P2 (b) 30; countries CN (a) 70 and unknown 40.
+PERIOD_TABLES = f"""
+create schema marts;
+create table marts.dim_snapshots as
+    select date '{PERIOD}' as snapshot_date, false as is_stalled, 15.7 as hub_period_downloads_per_day;
+create table marts.dim_models as select * from (values
+    (date '{PERIOD}', 'x/a', timestamp '2025-06-01 00:00:00', false),
+    (date '{PERIOD}', 'y/b', timestamp '2024-01-01 00:00:00', false),
+    (date '{PERIOD}', 'x/c', timestamp '2022-03-02 23:29:04', true)
+) as t(snapshot_date, model_id, created_at, created_at_is_floor);
+create table marts.fct_model_period_downloads as select * from (values
+    (date '{PERIOD}', 'x/a', 70), (date '{PERIOD}', 'y/b', 30), (date '{PERIOD}', 'x/c', 10)
+) as t(snapshot_date, model_id, downloads);
+create table marts.fct_provider_period_downloads as select * from (values
+    (date '{PERIOD}', 'P1', 80, 80 / 110), (date '{PERIOD}', 'P2', 30, 30 / 110)
+) as t(snapshot_date, provider, downloads, share);
+create table marts.fct_country_period_download_share as select * from (values
+    (date '{PERIOD}', 'all', 'CN', 70, 70 / 110), (date '{PERIOD}', 'all', 'unknown', 40, 40 / 110),
+    (date '{PERIOD}', 'new_365d', 'CN', 70, 1.0)
+) as t(snapshot_date, cohort, country, downloads, share);
+create table marts.fct_concentration as select * from (values
+    (date '{PERIOD}', 'period_downloads', 'provider', 2, 0.55::double, 0.2272727::double, 0.7272727::double, 1e0),
+    (date '{PERIOD}', 'downloads_30d', 'org', 1, 1e0, 0e0, 1e0, 1e0)
+) as t(snapshot_date, measure, unit, n_units, hhi, gini, top1_share, top10_share);
+"""
+
+
+def _period_outcomes(breakage=None, snapshot=PERIOD):
+    con = duckdb.connect()
+    con.execute(PERIOD_TABLES)
+    if breakage:
+        con.execute(breakage)
+    return {
+        "reconcile": metrics.period_downloads_reconcile(con, snapshot),
+        "no_period_rows": metrics.no_period_rows_without_a_period(con, snapshot),
+        "concentration": metrics.concentration_in_bounds(con, snapshot),
+        "provider_shares": metrics.shares_sum_to_one(con, snapshot, "fct_provider_period_downloads", "snapshot_date"),
+        "country_shares": metrics.shares_sum_to_one(con, snapshot, "fct_country_period_download_share", "cohort"),
+    }
+
+
+def test_period_checks_pass_on_a_sound_period():
+    outcomes = _period_outcomes()
+    assert _failed(outcomes) == []
+    assert [name for name, outcome in outcomes.items() if not outcome.applies] == ["no_period_rows"]
+    assert outcomes["reconcile"].details == {"period_downloads": 110, "breakdowns_differing": 0}
+    assert outcomes["reconcile"].message.startswith("period downloads: 110 over models, 70 over new models; 0 of 3")
+
+
+@pytest.mark.parametrize("breakage, failed, message", [
+    ("update marts.fct_provider_period_downloads set downloads = 81 where provider = 'P1'",
+     ["reconcile"], "providers: 111 instead of 110"),
+    ("update marts.fct_country_period_download_share set downloads = 60 where cohort = 'new_365d'",
+     ["reconcile"], "countries (cohort new_365d): 60 instead of 70"),
+    ("update marts.dim_models set created_at = timestamp '2025-01-15 00:00:00' where model_id = 'x/a'",
+     ["reconcile"], "countries (cohort new_365d): 70 instead of 0"),
+    ("update marts.fct_provider_period_downloads set share = 0.6 where provider = 'P1'",
+     ["provider_shares"], "largest |sum of shares - 1| = 0.127"),
+    ("update marts.fct_country_period_download_share set share = 0.9 where cohort = 'new_365d'",
+     ["country_shares"], "largest |sum of shares - 1| = 0.1"),
+    ("update marts.fct_concentration set hhi = 0.4 where unit = 'provider'",
+     ["concentration"], "1 of 2 concentration rows out of bounds"),
+    ("update marts.fct_concentration set gini = 1.0 where unit = 'org'",
+     ["concentration"], "(downloads_30d by org: n=1 hhi=1 gini=1)"),
+    ("update marts.dim_snapshots set is_stalled = true",
+     ["no_period_rows"], "is stalled; 9 period rows where none belong"),
+    ("update marts.dim_snapshots set hub_period_downloads_per_day = null",
+     ["no_period_rows"], "is without a period; 9 period rows where none belong"),
+])
+def test_a_broken_period_mart_fails_its_check(breakage, failed, message):
+    outcomes = _period_outcomes(breakage)
+    assert _failed(outcomes) == failed
+    assert message in outcomes[failed[0]].message
+
+
+def test_period_checks_without_a_period_do_not_apply_and_a_stall_has_no_rows():
+    emptied = ";".join(f"delete from marts.{t}" for t in (
+        "fct_model_period_downloads", "fct_provider_period_downloads", "fct_country_period_download_share",
+        "fct_concentration")) + "; update marts.dim_snapshots set is_stalled = true"
+    outcomes = _period_outcomes(emptied)
+    assert _failed(outcomes) == []
+    assert [name for name, outcome in outcomes.items() if outcome.applies] == ["no_period_rows"]
+    assert outcomes["no_period_rows"].value == 0
+    assert outcomes["reconcile"].message == f"does not apply: the snapshot {PERIOD} has no period downloads"
+    assert _period_outcomes(snapshot="2020-01-01")["no_period_rows"].message == (
+        "does not apply: the snapshot 2020-01-01 is not in dim_snapshots")

@@ -27,17 +27,11 @@ universe as (
 
 ),
 
-own_snapshots as (
-
-    select snapshot_date
-    from {{ ref('dim_snapshots') }}
-
-),
-
 own_snapshot_is_stalled as (
 
-    -- HOOK (wire at merge): read coalesce(is_stalled, false) from ref('dim_snapshots') once it has the column.
-    select snapshot_date, false as is_stalled from own_snapshots
+    -- A stalled snapshot's own counters are frozen: it adds no point (its rows come from earlier points).
+    select snapshot_date, coalesce(is_stalled, false) as is_stalled
+    from {{ ref('dim_snapshots') }}
 
 ),
 
