@@ -66,7 +66,7 @@ stored_points as (
     from lake_points
     left join lake_snapshots
         on lake_snapshots.snapshot_date = lake_points.snapshot_date
-    where lake_points.snapshot_date not in (select snapshot_date from own_snapshots)
+    where lake_points.snapshot_date not in (select snapshot_date from own_snapshot_is_stalled)
         and not coalesce(lake_snapshots.is_stalled, false)
         and lake_points.downloads_all_time is not null
 
