@@ -161,7 +161,7 @@ def test_the_trend_analyses_run(trends_build):
     with warehouse(trends_build) as con:
         for path in sorted(ANALYSES.glob("t*.sql")):
             results[path.name[:2]] = con.execute(path.read_text()).fetchall()
-    assert sorted(results) == ["t1", "t2", "t3", "t4"]
+    assert sorted(results) == ["t1", "t2", "t3", "t4", "t5"]  # t5 (relative adoption): its rows are tested elsewhere
     assert [row[2] for row in results["t1"]][:3] == ["Alibaba Qwen", "DeepSeek", "Meta"]
     assert len(results["t2"]) == 3 + 2 + 3  # downloads_30d and releases_365d at each date, period_downloads twice
     assert results["t3"] == [("deepseek-ai/DeepSeek-V3", "deepseek-ai", "CN", 2, 80, 50, 0.375)]
