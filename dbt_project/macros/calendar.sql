@@ -19,3 +19,13 @@
 {% macro days_from_to(start_expr, end_expr) -%}
     (select cast(unnest(generate_series({{ start_expr }}, {{ end_expr }}, interval 1 day)) as date) as day)
 {%- endmacro %}
+
+{# A date `n_days` after a date expression. #}
+{% macro days_after(date_expr, n_days) -%}
+    cast({{ date_expr }} + to_days(cast({{ n_days }} as integer)) as date)
+{%- endmacro %}
+
+{# Whole days from one date to another (negative when `end_expr` is earlier). #}
+{% macro days_between(start_expr, end_expr) -%}
+    date_diff('day', {{ start_expr }}, {{ end_expr }})
+{%- endmacro %}

@@ -13,6 +13,8 @@
         {%- set result = run_query("select count(*) from glob('" ~ (pattern | replace("'", "''")) ~ "')") -%}
         {%- set found = result.columns[0].values()[0] > 0 -%}
     {%- endif -%}
+    {#- A dbt unit test that gives this table reads its fixture (a CTE), whatever the lake holds. -#}
+    {%- set found = found or relation.is_cte -%}
     (
         select snapshot_date{% for column in columns %}, {{ adapter.quote(column) }}{% endfor %}
         from (

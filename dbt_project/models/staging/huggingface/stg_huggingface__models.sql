@@ -28,6 +28,7 @@ renamed as (
         nullif(substr(list_filter(tags, lambda t: starts_with(t, 'license:'))[1], 9), '') as license,
         safetensors.total as total_params,
         tags,
+        {{ has_any_tag('tags', ['gguf', 'mlx']) }} as has_gguf_or_mlx_tag,
         cardData as card_data
 
     from source
