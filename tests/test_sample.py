@@ -104,6 +104,10 @@ def test_a_series_has_renames_dips_a_stall_and_downloads_growing_with_the_30_day
     # Outside the stall, the Hub grows by at least the 30-day downloads' daily pace, and not wildly more.
     for day in ("2026-01-12", "2026-01-15", "2026-01-20"):
         assert pace[day] <= grown[day] < 4 * pace[day]
+    # Each model's downloadsAllTime grows by at least its 30-day downloads' daily pace (dips aside).
+    old, new = series["2026-01-19"], series["2026-01-20"]
+    slow = [k for k in old if 0 <= new[k]["downloadsAllTime"] - old[k]["downloadsAllTime"] < new[k]["downloads"] / 30 - 1]
+    assert not slow
     # The last day of the series is the universe as built alone (what `observatory build` shows).
     assert sample.generate(3000, "2026-01-20").to_pylist() == list(series["2026-01-20"].values())
 
