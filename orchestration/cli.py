@@ -23,6 +23,7 @@ MARTS = (
     "fct_org_release_growth", "fct_weekly_new_model_rankings", "fct_release_heatmap",
     "fct_country_download_share", "fct_top_liked_country_share", "fct_derivative_share_by_base_country",
     "fct_ingest_quarantine",
+    "fct_adoption_points", "fct_relative_adoption",
 )
 
 

@@ -432,6 +432,12 @@ def test_metric_checks_that_guard_marts_block_and_the_others_warn():
         ("marts/fct_country_download_share", "label_coverage_of_new_downloads"): False,
         ("huggingface/models", "volume_within_band"): False,
         ("huggingface/models", "snapshot_is_fresh"): False,
+        ("marts/fct_provider_period_downloads", "shares_sum_to_one"): True,
+        ("marts/fct_country_period_download_share", "shares_sum_to_one"): True,
+        ("marts/fct_model_period_downloads", "period_downloads_reconcile"): True,
+        ("marts/fct_model_period_downloads", "no_period_rows_without_a_period"): True,
+        ("marts/fct_concentration", "concentration_in_bounds"): True,
+        ("marts/fct_relative_adoption", "adoption_baselines_non_decreasing"): True,
     }
 
 
@@ -538,3 +544,145 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     started = {e.step_key for e in broken.all_events if e.event_type_value == "STEP_START"}
     assert "observatory_dbt" in started and "warehouse__published" not in started
     assert published_state() == published_before
+
+
+# --- period (trend) marts: a small hand-made warehouse -----------------------------------------------
+
+PERIOD = "2026-01-15"
+# Period downloads of three models: a (created 2025-06-01, new) 70, b (2024) 30, c (floor) 10 = 110;
+# new models: 70. Providers P1 (a, c) 80 and P2 (b) 30; countries CN (a) 70 and unknown 40.
+PERIOD_TABLES = f"""
+create schema marts;
+create table marts.dim_snapshots as
+    select date '{PERIOD}' as snapshot_date, false as is_stalled, 15.7 as hub_period_downloads_per_day;
+create table marts.dim_models as select * from (values
+    (date '{PERIOD}', 'x/a', timestamp '2025-06-01 00:00:00', false),
+    (date '{PERIOD}', 'y/b', timestamp '2024-01-01 00:00:00', false),
+    (date '{PERIOD}', 'x/c', timestamp '2022-03-02 23:29:04', true)
+) as t(snapshot_date, model_id, created_at, created_at_is_floor);
+create table marts.fct_model_period_downloads as select * from (values
+    (date '{PERIOD}', 'x/a', 70), (date '{PERIOD}', 'y/b', 30), (date '{PERIOD}', 'x/c', 10)
+) as t(snapshot_date, model_id, downloads);
+create table marts.fct_provider_period_downloads as select * from (values
+    (date '{PERIOD}', 'P1', 80, 80 / 110), (date '{PERIOD}', 'P2', 30, 30 / 110)
+) as t(snapshot_date, provider, downloads, share);
+create table marts.fct_country_period_download_share as select * from (values
+    (date '{PERIOD}', 'all', 'CN', 70, 70 / 110), (date '{PERIOD}', 'all', 'unknown', 40, 40 / 110),
+    (date '{PERIOD}', 'new_365d', 'CN', 70, 1.0)
+) as t(snapshot_date, cohort, country, downloads, share);
+create table marts.fct_concentration as select * from (values
+    (date '{PERIOD}', 'period_downloads', 'provider', 2, 0.55::double, 0.2272727::double, 0.7272727::double, 1e0),
+    (date '{PERIOD}', 'downloads_30d', 'org', 1, 1e0, 0e0, 1e0, 1e0)
+) as t(snapshot_date, measure, unit, n_units, hhi, gini, top1_share, top10_share);
+"""
+
+
+def _period_outcomes(breakage=None, snapshot=PERIOD):
+    con = duckdb.connect()
+    con.execute(PERIOD_TABLES)
+    if breakage:
+        con.execute(breakage)
+    return {
+        "reconcile": metrics.period_downloads_reconcile(con, snapshot),
+        "no_period_rows": metrics.no_period_rows_without_a_period(con, snapshot),
+        "concentration": metrics.concentration_in_bounds(con, snapshot),
+        "provider_shares": metrics.shares_sum_to_one(con, snapshot, "fct_provider_period_downloads", "snapshot_date"),
+        "country_shares": metrics.shares_sum_to_one(con, snapshot, "fct_country_period_download_share", "cohort"),
+    }
+
+
+def test_period_checks_pass_on_a_sound_period():
+    outcomes = _period_outcomes()
+    assert _failed(outcomes) == []
+    assert [name for name, outcome in outcomes.items() if not outcome.applies] == ["no_period_rows"]
+    assert outcomes["reconcile"].details == {"period_downloads": 110, "breakdowns_differing": 0}
+    assert outcomes["reconcile"].message.startswith("period downloads: 110 over models, 70 over new models; 0 of 3")
+
+
+@pytest.mark.parametrize("breakage, failed, message", [
+    ("update marts.fct_provider_period_downloads set downloads = 81 where provider = 'P1'",
+     ["reconcile"], "providers: 111 instead of 110"),
+    ("update marts.fct_country_period_download_share set downloads = 60 where cohort = 'new_365d'",
+     ["reconcile"], "countries (cohort new_365d): 60 instead of 70"),
+    ("update marts.dim_models set created_at = timestamp '2025-01-15 00:00:00' where model_id = 'x/a'",
+     ["reconcile"], "countries (cohort new_365d): 70 instead of 0"),
+    ("update marts.fct_provider_period_downloads set share = 0.6 where provider = 'P1'",
+     ["provider_shares"], "largest |sum of shares - 1| = 0.127"),
+    ("update marts.fct_country_period_download_share set share = 0.9 where cohort = 'new_365d'",
+     ["country_shares"], "largest |sum of shares - 1| = 0.1"),
+    ("update marts.fct_concentration set hhi = 0.4 where unit = 'provider'",
+     ["concentration"], "1 of 2 concentration rows out of bounds"),
+    ("update marts.fct_concentration set gini = 1.0 where unit = 'org'",
+     ["concentration"], "(downloads_30d by org: n=1 hhi=1 gini=1)"),
+    ("update marts.dim_snapshots set is_stalled = true",
+     ["no_period_rows"], "is stalled; 9 period rows where none belong"),
+    ("update marts.dim_snapshots set hub_period_downloads_per_day = null",
+     ["no_period_rows"], "is without a period; 9 period rows where none belong"),
+])
+def test_a_broken_period_mart_fails_its_check(breakage, failed, message):
+    outcomes = _period_outcomes(breakage)
+    assert _failed(outcomes) == failed
+    assert message in outcomes[failed[0]].message
+
+
+def test_period_checks_without_a_period_do_not_apply_and_a_stall_has_no_rows():
+    emptied = ";".join(f"delete from marts.{t}" for t in (
+        "fct_model_period_downloads", "fct_provider_period_downloads", "fct_country_period_download_share",
+        "fct_concentration")) + "; update marts.dim_snapshots set is_stalled = true"
+    outcomes = _period_outcomes(emptied)
+    assert _failed(outcomes) == []
+    assert [name for name, outcome in outcomes.items() if outcome.applies] == ["no_period_rows"]
+    assert outcomes["no_period_rows"].value == 0
+    assert outcomes["reconcile"].message == f"does not apply: the snapshot {PERIOD} has no period downloads"
+    assert _period_outcomes(snapshot="2020-01-01")["no_period_rows"].message == (
+        "does not apply: the snapshot 2020-01-01 is not in dim_snapshots")
+# fct_relative_adoption by hand: class 1-9B has 11 models at 7 days (10th largest 20) and 3 at 14 days
+# (smallest 5, raised to 20 by the running max); class under_1B has one model whose baseline is 0.
+ADOPTION_ROWS = [
+    *[("1-9B", 7, value, 20.0, value / 20) for value in range(10, 111, 10)],
+    *[("1-9B", 14, value, 20.0, value / 20) for value in (5, 30, 90)],
+    ("under_1B", 7, 0, 0.0, None),
+]
+
+
+def _adoption_warehouse(path, rows=ADOPTION_ROWS):
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_relative_adoption (snapshot_date date, model_id varchar, checkpoint_days integer,"
+                    " size_class varchar, cumulative_downloads double, baseline double, ram double)")
+        con.executemany("insert into marts.fct_relative_adoption values (?, ?, ?, ?, ?, ?, ?)",
+                        [(SNAPSHOT, f"m/{i}", days, size_class, value, baseline, ram)
+                         for i, (size_class, days, value, baseline, ram) in enumerate(rows)])
+    return duckdb.connect(str(path), read_only=True)
+
+
+def test_adoption_baselines_hold_on_a_sound_table(tmp_path):
+    with _adoption_warehouse(tmp_path / "sound.duckdb") as con:
+        outcome = metrics.adoption_baselines_non_decreasing(con, SNAPSHOT)
+        other_day = metrics.adoption_baselines_non_decreasing(con, "2020-01-01")
+    assert outcome.passed and outcome.value == 0
+    assert outcome.details == {"groups": 3, "rows": 15, "rows_with_bad_ram": 0}
+    assert not other_day.applies and other_day.message == "does not apply: fct_relative_adoption has no row for 2020-01-01"
+
+
+@pytest.mark.parametrize("breakage, problems, phrase", [
+    # the 14-day baseline left at the class's smallest (5) instead of the running max (20): a decrease,
+    # and not the running max; ram follows the wrong baseline so it still equals cumulative / baseline
+    ("update marts.fct_relative_adoption set baseline = 5, ram = cumulative_downloads / 5 where checkpoint_days = 14",
+     2, "1 checkpoints lower (or split) their size class's baseline (1-9B at 14 days: 5.0 after 20.0)"),
+    # the 9th largest (30) taken at 7 days, raising 14 days by the running max too: two mismatches, no decrease
+    ("update marts.fct_relative_adoption set baseline = 30, ram = cumulative_downloads / 30 where size_class = '1-9B'",
+     2, "; 2 baselines differ from the running max of the 10th largest cumulative (1-9B at 7 days: 30.0, expected 20.0"),
+    # a ram off by one row, and a ram where the baseline is 0
+    ("update marts.fct_relative_adoption set ram = 1.5 where cumulative_downloads in (10, 0)",
+     2, "; 2 of 15 rows have ram other than cumulative / baseline"),
+])
+def test_adoption_baselines_check_catches(tmp_path, breakage, problems, phrase):
+    path = tmp_path / "broken.duckdb"
+    _adoption_warehouse(path).close()
+    with duckdb.connect(str(path)) as con:
+        con.execute(breakage)
+    with duckdb.connect(str(path), read_only=True) as con:
+        outcome = metrics.adoption_baselines_non_decreasing(con, SNAPSHOT)
+    assert not outcome.passed and outcome.value == problems
+    assert phrase in outcome.message

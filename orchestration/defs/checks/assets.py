@@ -201,3 +201,46 @@ metric_checks = [
     releases_reconcile_with_staging, heatmap_matches_releases, lineage_acyclic_and_bounded,
     label_coverage_of_new_downloads, volume_within_band, snapshot_is_fresh,
 ]
+
+
+# --- period (trend) marts ------------------------------------------------------------------------
+
+provider_period_shares = _share_check("fct_provider_period_downloads", "snapshot_date")
+country_period_shares = _share_check("fct_country_period_download_share", "cohort")
+
+
+@_check("fct_model_period_downloads", "period_downloads_reconcile",
+        "Period downloads summed over models equal the sums over providers and over countries (cohort all), "
+        "and cohort new_365d equals the period downloads of the new models in dim_models.")
+def period_downloads_reconcile(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    with _warehouse(Settings.from_env(), context) as con:
+        return _blocking(context, metrics.period_downloads_reconcile(con, context.partition_key))
+
+
+@_check("fct_model_period_downloads", "no_period_rows_without_a_period",
+        "A stalled snapshot, or one without a period, has no rows in the period marts.")
+def no_period_rows_without_a_period(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    with _warehouse(Settings.from_env(), context) as con:
+        return _blocking(context, metrics.no_period_rows_without_a_period(con, context.partition_key))
+
+
+@_check("fct_concentration", "concentration_in_bounds",
+        "Every row has 1/n <= hhi <= 1, 0 <= gini < 1 and 1/n <= top1_share <= top10_share <= 1.")
+def concentration_in_bounds(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    with _warehouse(Settings.from_env(), context) as con:
+        return _blocking(context, metrics.concentration_in_bounds(con, context.partition_key))
+
+
+metric_checks += [
+    provider_period_shares, country_period_shares, period_downloads_reconcile,
+    no_period_rows_without_a_period, concentration_in_bounds,
+]
+@_check("fct_relative_adoption", "adoption_baselines_non_decreasing",
+        "Per size class the baseline never decreases with checkpoint_days and is the running max of the 10th "
+        "largest cumulative downloads; ram = cumulative / baseline (null when the baseline is 0).")
+def adoption_baselines_non_decreasing(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    with _warehouse(Settings.from_env(), context) as con:
+        return _blocking(context, metrics.adoption_baselines_non_decreasing(con, context.partition_key))
+
+
+metric_checks.append(adoption_baselines_non_decreasing)

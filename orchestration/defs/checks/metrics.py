@@ -694,3 +694,194 @@ def freshness(current: dict, stored: list[dict], max_age_days: int, today: dt.da
         age <= max_age_days, age, max_age_days,
         f"snapshot {date} ({source}) is {age} days old (limit {max_age_days}){hint}",
     )
+
+
+# --- period (trend) marts ------------------------------------------------------------------------
+
+
+def _period_measured(con, snapshot_date: str) -> tuple[bool, bool]:
+    """(is the snapshot in dim_snapshots, does it measure a period: a per-day sum and not stalled)."""
+    row = _one(
+        con,
+        "select hub_period_downloads_per_day is not null and not coalesce(is_stalled, false) "
+        "from marts.dim_snapshots where snapshot_date = ?",
+        snapshot_date,
+    )
+    return row is not None, bool(row and row[0])
+
+
+def period_downloads_reconcile(con, snapshot_date: str) -> Outcome:
+    """Period downloads summed over models equal the sums over providers and over countries (cohort
+    all); cohort new_365d equals the period downloads of the models created in the 365 days up to the
+    snapshot (floor excluded), recomputed from dim_models."""
+    models, new_models, providers, countries_all, countries_new = con.execute(
+        """
+        with periods as (
+            select model_id, downloads from marts.fct_model_period_downloads where snapshot_date = $snapshot_date
+        ),
+        models as (
+            select model_id, created_at, created_at_is_floor from marts.dim_models where snapshot_date = $snapshot_date
+        )
+        select
+            (select sum(downloads) from periods),
+            (select sum(periods.downloads) from periods join models using (model_id)
+             where not models.created_at_is_floor and models.created_at is not null
+                and cast(models.created_at as date)
+                    between cast($snapshot_date as date) - 364 and cast($snapshot_date as date)),
+            (select sum(downloads) from marts.fct_provider_period_downloads where snapshot_date = $snapshot_date),
+            (select sum(downloads) from marts.fct_country_period_download_share
+             where snapshot_date = $snapshot_date and cohort = 'all'),
+            (select sum(downloads) from marts.fct_country_period_download_share
+             where snapshot_date = $snapshot_date and cohort = 'new_365d')
+        """,
+        {"snapshot_date": snapshot_date},
+    ).fetchone()
+    if models is None and providers is None and countries_all is None and countries_new is None:
+        return not_applicable(f"the snapshot {snapshot_date} has no period downloads", 0)
+    pairs = {
+        "providers": (models, providers),
+        "countries (cohort all)": (models, countries_all),
+        "countries (cohort new_365d)": (new_models, countries_new),
+    }
+    # A cohort without any model row is no row, not a zero: compare missing sums as 0.
+    wrong = {name: (expected or 0, got or 0) for name, (expected, got) in pairs.items() if (expected or 0) != (got or 0)}
+    return Outcome(
+        not wrong, len(wrong), 0,
+        f"period downloads: {models or 0} over models, {new_models or 0} over new models; "
+        f"{len(wrong)} of {len(pairs)} breakdowns differ"
+        + _examples(list(wrong.items()), lambda name, values: f"{name}: {values[1]} instead of {values[0]}"),
+        {"period_downloads": int(models or 0), "breakdowns_differing": len(wrong)},
+    )
+
+
+def concentration_in_bounds(con, snapshot_date: str) -> Outcome:
+    """Every concentration row has 1/n <= hhi <= 1, 0 <= gini < 1 and 1/n <= top1 <= top10 <= 1."""
+    bad, rows = _one(
+        con,
+        """
+        select
+            count(*) filter (where not (
+                n_units >= 1
+                and hhi between 1.0 / n_units - ? and 1 + ?
+                and gini between -? and 1 - 1.0 / n_units + ?
+                and top1_share between 1.0 / n_units - ? and top10_share + ?
+                and top10_share <= 1 + ?
+            ) or hhi is null or gini is null or top1_share is null or top10_share is null),
+            count(*)
+        from marts.fct_concentration
+        where snapshot_date = ?
+        """,
+        *([SHARE_TOLERANCE] * 7), snapshot_date,
+    )
+    if rows == 0:
+        return not_applicable(f"fct_concentration has no row for {snapshot_date}", 0)
+    examples = _all(
+        con,
+        """
+        select measure, unit, n_units, hhi, gini from marts.fct_concentration
+        where snapshot_date = ? and not (
+            n_units >= 1 and hhi between 1.0 / n_units - ? and 1 + ? and gini between -? and 1 - 1.0 / n_units + ?)
+        order by measure, unit
+        """,
+        snapshot_date, *([SHARE_TOLERANCE] * 4),
+    ) if bad else []
+    return Outcome(
+        bad == 0, bad, 0,
+        f"{bad} of {rows} concentration rows out of bounds (hhi in [1/n, 1], gini in [0, 1), top shares in [1/n, 1])"
+        + _examples(examples, lambda m, u, n, h, g: f"{m} by {u}: n={n} hhi={h:.4g} gini={g:.4g}"),
+        {"rows": rows, "rows_out_of_bounds": bad},
+    )
+
+
+def no_period_rows_without_a_period(con, snapshot_date: str) -> Outcome:
+    """A stalled snapshot, or one without a period, has no rows in the period marts."""
+    present, measured = _period_measured(con, snapshot_date)
+    if not present:
+        return not_applicable(f"the snapshot {snapshot_date} is not in dim_snapshots", 0)
+    if measured:
+        return not_applicable(f"the snapshot {snapshot_date} measures a period and is not stalled", 0)
+    counts = {
+        table: _one(con, f"select count(*) from marts.{table} where snapshot_date = ?{extra}", snapshot_date)[0]
+        for table, extra in (
+            ("fct_model_period_downloads", ""),
+            ("fct_provider_period_downloads", ""),
+            ("fct_country_period_download_share", ""),
+            ("fct_concentration", " and measure = 'period_downloads'"),
+        )
+    }
+    stalled = _one(con, "select is_stalled from marts.dim_snapshots where snapshot_date = ?", snapshot_date)[0]
+    total = sum(counts.values())
+    return Outcome(
+        total == 0, total, 0,
+        f"the snapshot {snapshot_date} is {'stalled' if stalled else 'without a period'}; "
+        f"{total} period rows where none belong"
+        + _examples([(t, n) for t, n in counts.items() if n], lambda t, n: f"{t}: {n}"),
+        {"is_stalled": bool(stalled), **{f"rows_{t}": n for t, n in counts.items()}},
+    )
+
+
+# --- fct_relative_adoption -----------------------------------------------------------------------
+
+RAM_TOLERANCE = 1e-9
+ADOPTION_RANK = 10  # the baseline is the 10th largest cumulative of a size class at a checkpoint
+
+
+def adoption_baselines_non_decreasing(con, snapshot_date: str) -> Outcome:
+    """Per size class, one baseline per checkpoint, never lower than at an earlier checkpoint and equal to
+    the running max of the 10th largest cumulative downloads (the smallest below 10) recomputed from the
+    rows; and ram = cumulative / baseline (null when the baseline is 0)."""
+    groups = _all(
+        con,
+        """
+        select size_class, checkpoint_days, min(baseline), max(baseline), count(*),
+            max(cumulative_downloads) filter (where position = least(n_rows, ?))
+        from (
+            select size_class, checkpoint_days, baseline, cumulative_downloads,
+                row_number() over (partition by size_class, checkpoint_days order by cumulative_downloads desc)
+                    as position,
+                count(*) over (partition by size_class, checkpoint_days) as n_rows
+            from marts.fct_relative_adoption
+            where snapshot_date = ?
+        )
+        group by size_class, checkpoint_days
+        order by size_class, checkpoint_days
+        """,
+        ADOPTION_RANK, snapshot_date,
+    )
+    if not groups:
+        return not_applicable(f"fct_relative_adoption has no row for {snapshot_date}", 0)
+    decreasing, mismatched = [], []
+    previous_class, previous_baseline, running_max = None, None, None
+    for size_class, days, low, high, _, ranked in groups:
+        if size_class != previous_class:
+            previous_class, previous_baseline, running_max = size_class, None, None
+        running_max = ranked if running_max is None else max(running_max, ranked)
+        if low != high or (previous_baseline is not None and low < previous_baseline):
+            decreasing.append((size_class, days, previous_baseline, low))
+        if abs(high - running_max) > RAM_TOLERANCE * max(1.0, abs(running_max)) or low != high:
+            mismatched.append((size_class, days, low, running_max))
+        previous_baseline = high
+    bad_ram, rows = _one(
+        con,
+        """
+        select
+            count(*) filter (where case
+                when baseline = 0 then ram is not null
+                else ram is null or abs(ram - cumulative_downloads / baseline) > ? * greatest(1, abs(ram))
+            end),
+            count(*)
+        from marts.fct_relative_adoption
+        where snapshot_date = ?
+        """,
+        RAM_TOLERANCE, snapshot_date,
+    )
+    problems = len(decreasing) + len(mismatched) + bad_ram
+    return Outcome(
+        problems == 0, problems, 0,
+        f"{len(decreasing)} checkpoints lower (or split) their size class's baseline"
+        + _examples(decreasing, lambda c, d, before, now: f"{c} at {d} days: {now} after {before}")
+        + f"; {len(mismatched)} baselines differ from the running max of the 10th largest cumulative"
+        + _examples(mismatched, lambda c, d, now, expected: f"{c} at {d} days: {now}, expected {expected}")
+        + f"; {bad_ram} of {rows} rows have ram other than cumulative / baseline (null when the baseline is 0)",
+        {"groups": len(groups), "rows": rows, "rows_with_bad_ram": bad_ram},
+    )
