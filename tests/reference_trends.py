@@ -274,6 +274,8 @@ class Series:
 
     # --- families -------------------------------------------------------------------------------------
     def family_downloads(self, date: dt.date) -> dict[str, dict]:
+        """Roots with at least one derivative; root_country 'unknown' when the root's org is unmapped (as
+        the root country of A6)."""
         snapshot = self.at(date).snapshot
         members: dict[str, list[dict]] = defaultdict(list)
         for row in snapshot.rows:
@@ -286,7 +288,7 @@ class Series:
             root_row = snapshot.by_id.get(root)
             own = (root_row["downloads"] or 0) if root_row else 0
             out[root] = {"root_org": snapshot.org(root_row) if root_row else (root.split("/", 1)[0] if "/" in root else root),
-                         "root_country": snapshot.country_of_id(root), "n_models": len(rows),
+                         "root_country": snapshot.country_of_id(root) or "unknown", "n_models": len(rows),
                          "downloads_30d": total, "downloads_30d_root": own,
                          "derivative_share": (1 - own / total) if total else None}
         return out

@@ -140,7 +140,7 @@ def test_families_credit_the_root():
     families = series.family_downloads(D("2026-01-01"))
     assert families["Qwen/Base"] == {"root_org": "Qwen", "root_country": "CN", "n_models": 3, "downloads_30d": 40,
                                      "downloads_30d_root": 10, "derivative_share": 0.75}
-    assert families["gone/Base"] == {"root_org": "gone", "root_country": None, "n_models": 1, "downloads_30d": 0,
+    assert families["gone/Base"] == {"root_org": "gone", "root_country": "unknown", "n_models": 1, "downloads_30d": 0,
                                      "downloads_30d_root": 0, "derivative_share": None}
     assert set(families) == {"Qwen/Base", "gone/Base"}
 
