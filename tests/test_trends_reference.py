@@ -9,13 +9,13 @@ import pytest
 
 from orchestration.lib import sample
 from tests.conftest import run_observatory, warehouse
-from tests.reference_trends import Series
+from tests.reference_trends import CHECKPOINTS, Series
 
 UNIVERSE = "2026-01-20"
 # 12-10 is 36 days before 01-15 (no period downloads); 01-17 is the sample's stalled day (U - 3);
 # 01-18 measures from 01-16, 01-20 from 01-18.
 DATES = ["2025-12-10", "2026-01-15", "2026-01-16", "2026-01-17", "2026-01-18", "2026-01-20"]
-ROWS = 600
+ROWS = 1500  # enough for adoption checkpoints to fall on the stalled day
 REL = 1e-9
 
 
@@ -51,6 +51,11 @@ def test_the_series_has_what_the_marts_must_survive(trend_series):
     assert [series.periods[d].stalled for d in days] == [False, False, False, True, False, False]
     assert series.periods[days[4]].prev == days[2]
     assert all(series.relative_adoption(d) for d in days[1:])  # adoption rows at every date but the first
+    # Models whose checkpoint is the stalled day itself: the stalled snapshot is not one of their points.
+    stalled = series.at(days[3])
+    assert any(Series.in_adoption_universe(stalled.snapshot, row)
+               and row["createdAt"].date() + dt.timedelta(days=d) == days[3]
+               for row in stalled.snapshot.rows for d in CHECKPOINTS)
 
 
 def _catalog(data_dir) -> set[str]:
