@@ -22,8 +22,13 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 install: $(BIN)/.installed
 
-run: install  ## build the warehouse from the bundled synthetic sample (offline)
-	$(BIN)/observatory build --source sample
+# The sample's last six days: the first has no previous snapshot, 2026-01-17 is a Hub-wide stall.
+SERIES_FROM ?= 2026-01-15
+SERIES_TO ?= 2026-01-20
+
+run: install  ## build the warehouse from a short daily series of the bundled synthetic sample (offline)
+	$(BIN)/observatory backfill --source sample --from $(SERIES_FROM) --to $(SERIES_TO)
+	$(BIN)/observatory status
 
 test: install  ## run the whole test suite (offline)
 	$(BIN)/pytest

@@ -16,7 +16,10 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   3. the whole build of a new date with 30, then 100 snapshots already stored (history is seeded
      by linking day 1's raw file and published lake folder under earlier dates and rewriting the
      catalog: the same files as real history, without spending an hour computing them), the
-     ratio 100-stored vs empty, and the disk one stored snapshot takes in the lake;
+     ratio 100-stored vs empty, and the disk one stored snapshot takes in the lake; the seeded
+     copies differ in downloadsAllTime (fewer downloads the older the copy), so the trend marts
+     (period downloads, stalls, adoption points) do real work, and each build reports their dbt
+     model times (its run_results.json) at 0, 30 and 100 stored snapshots;
   4. `dbt build` (models and tests) and `dbt run` (models only) of day 2, with per-model times;
   5. the floor: the same models' SQL run by plain DuckDB straight from the Parquet, no dbt or
      Dagster (the compiled SQL of each model, executed in dependency order into a fresh file);
@@ -121,9 +124,70 @@ def run_steps(dagster_home: Path) -> dict:
     return {name: round(seconds, 2) for name, seconds in steps.items()}
 
 
+# dbt models that exist for the history (period downloads, stalls, concentration, families, adoption).
+TREND_MODELS = ("int_period_", "int_model_period_downloads", "fct_model_period_downloads",
+                "fct_provider_period_downloads", "fct_country_period_download_share", "fct_concentration",
+                "fct_family_downloads", "fct_adoption_points", "fct_relative_adoption", "dim_snapshots")
+PERIOD_WINDOW_DAYS = 35  # a snapshot's previous one is at most this far back
+
+
+def perturb_copy(source: Path, target: Path, days_before: int, per_day: float | None) -> bool:
+    """Write `source` (a published mart of the seeded date) to `target` as it would be `days_before`
+    days earlier: downloadsAllTime lower by about that many days of 30-day downloads (adoption
+    points: 1% less per day), dim_snapshots with a plausible Hub-wide per-day sum. False when the
+    mart has nothing to perturb (the caller links the file instead)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        columns = {name for (name,) in con.execute(f"select name from parquet_schema('{source}')").fetchall()}
+        name, k = source.stem, days_before
+        if name == "dim_models" and k <= PERIOD_WINDOW_DAYS and {"downloads_all_time", "downloads_30d"} <= columns:
+            change = (f"greatest(downloads_all_time - {k} * (coalesce(downloads_30d, 0) // 30 + 1), 0)"
+                      " as downloads_all_time")
+        elif name == "fct_adoption_points" and "downloads_all_time" in columns:
+            change = f"cast(downloads_all_time * greatest(1 - {k} / 100, 0) as bigint) as downloads_all_time"
+        elif name == "dim_snapshots" and "hub_period_downloads_per_day" in columns and per_day:
+            change = f"{per_day * (1 + (k % 5) / 20)}::double as hub_period_downloads_per_day"
+        else:
+            return False
+        con.execute(f"copy (select * replace ({change}) from read_parquet('{source}')) to '{target}' "
+                    "(format parquet, compression zstd)")
+        return True
+    finally:
+        con.close()
+
+
+def hub_per_day(published_source: Path) -> float | None:
+    """The Hub's downloads per day by the 30-day counter of the seeded date: a plausible per-day sum."""
+    import duckdb
+
+    path = published_source / "dim_models.parquet"
+    if not path.exists():
+        return None
+    con = duckdb.connect()
+    try:
+        return con.execute(f"select sum(downloads_30d) / 30.0 from read_parquet('{path}')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def trend_model_times(dbt_dir: Path, since: float) -> dict:
+    """The trend models' execution times in the newest dbt run_results.json written after `since`
+    (a build's dbt invocation writes its own target folder)."""
+    found = [p for p in (dbt_dir / "target").rglob("run_results.json") if p.stat().st_mtime >= since]
+    if not found:
+        return {}
+    results = json.loads(max(found, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    times = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in results
+             if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[-1].startswith(TREND_MODELS)}
+    return {"total_s": round(sum(times.values()), 2), "per_model_s": times}
+
+
 def seed_history(data_dir: Path, source_date: str, dates: list[str]) -> None:
     """Store `source_date`'s raw snapshot and published lake folder under each of `dates` (hard
-    links: the same files, one folder per date, as a real history has), then rewrite the catalog."""
+    links: the same files, one folder per date, as a real history has; the marts the history reads
+    are rewritten with fewer downloads, see perturb_copy), then rewrite the catalog."""
     sys.path.insert(0, str(ROOT))
     from orchestration.lib.publish import lake_path, snapshot_folder, write_catalog
 
@@ -132,7 +196,9 @@ def seed_history(data_dir: Path, source_date: str, dates: list[str]) -> None:
     source = raw / f"snapshot_date={source_date}"
     manifest = json.loads((source / "_manifest.json").read_text())
     published_source = snapshot_folder(published, source_date)
+    per_day = hub_per_day(published_source)
     for day in dates:
+        days_before = (dt.date.fromisoformat(source_date) - dt.date.fromisoformat(day)).days
         target = raw / f"snapshot_date={day}"
         target.mkdir()
         os.link(source / "models.parquet", target / "models.parquet")
@@ -141,7 +207,8 @@ def seed_history(data_dir: Path, source_date: str, dates: list[str]) -> None:
         version = lake_path(published) / ".versions" / f"{day}-benchmark"
         version.mkdir()
         for file in published_source.glob("*.parquet"):
-            os.link(file, version / file.name)
+            if not perturb_copy(file, version / file.name, days_before, per_day):
+                os.link(file, version / file.name)
         os.symlink(f".versions/{version.name}", snapshot_folder(published, day))
     write_catalog(published)
 
@@ -325,9 +392,11 @@ def main() -> None:
         results[f"generate_{day}"]["bytes"] = path.stat().st_size
 
     build = [str(BIN / "observatory"), "build", "--source", "file"]
+    began = time.time()
     results["build_first"] = measure("observatory build, empty warehouse",
                                      build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1], env)
     results["build_first"]["steps_s"] = run_steps(data_dir / "dagster_home")
+    results["build_first"]["trend_models"] = trend_model_times(dbt_dir, began)
 
     results["snapshot_bytes"] = snapshot_bytes(data_dir, DAY_1)
     # Each further build is of a new date (ingest included), from day 2's file, after the history
@@ -340,10 +409,12 @@ def main() -> None:
         stored = max(stored, history)
         day = (dt.date.fromisoformat(DAY_2) + dt.timedelta(days=n)).isoformat()
         stored_now = len(list((data_dir / "warehouse" / "lake").glob("snapshot_date=*")))
+        began = time.time()
         run = measure(f"observatory build, {stored_now} stored", build + ["--file", str(files[DAY_2]),
                                                                          "--snapshot-date", day], env)
         run["stored_snapshots"] = stored_now
         run["steps_s"] = run_steps(data_dir / "dagster_home")
+        run["trend_models"] = trend_model_times(dbt_dir, began)
         later_builds[str(stored_now)] = run
         stored += 1
     results["build_with_history"] = later_builds
@@ -394,6 +465,10 @@ def main() -> None:
     print(f"\nSteps of the first build (s): {first['steps_s']}")
     for k, run in later.items():
         print(f"Steps with {k} stored (s): {run['steps_s']}")
+    print(f"Trend models, empty warehouse (s): {first['trend_models'].get('total_s')}")
+    for k, run in later.items():
+        print(f"Trend models with {k} stored (s): {run['trend_models'].get('total_s')} "
+              f"{dict(list(sorted(run['trend_models'].get('per_model_s', {}).items(), key=lambda i: -i[1]))[:4])}")
     print(f"Disk per stored snapshot (lake folder): {results['snapshot_bytes'] / 2**20:.1f} MiB; "
           f"catalog {results['catalog_bytes'] / 2**10:.0f} KiB")
     print(f"Slowest models in dbt run (s): {dict(list(results['dbt_run']['per_model_s'].items())[:6])}")

@@ -2,7 +2,7 @@
 
     observatory build [--source S] [--file PATH] [--dir DIR] [--snapshot-date D] [--replace] [--full-refresh]
                       [--datasets-file D] [--spaces-file S] [--papers-file P]
-    observatory backfill --source hub_weekly|hub_stats|dir [--dir DIR] --from D1 --to D2 [--every day|week]
+    observatory backfill --source hub_weekly|hub_stats|dir|sample [--dir DIR] --from D1 --to D2 [--every day|week]
     observatory query "SQL"
     observatory report [--snapshot-date D]
     observatory export [--format parquet|csv] [--out DIR] [--snapshot-date D]
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--to", dest="end", required=True, help="last date, YYYY-MM-DD (inclusive)")
     backfill.add_argument("--every", choices=("day", "week"), default="day",
                           help="every date offered, or the last one of each ISO week (default day)")
+    backfill.add_argument("--sample-rows", type=int, help="sample: number of models in the series' universe")
 
     args = parser.parse_args(argv)
     handlers = {"build": build_command, "query": query_command, "report": report_command,

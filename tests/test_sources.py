@@ -41,7 +41,7 @@ def settings_for(tmp_path, **overrides) -> Settings:
 def test_every_source_is_one_class_chosen_by_name():
     assert set(SOURCES) == {"sample", "file", "hub_stats", "api", "hub_weekly", "dir"}
     assert all(get_source(name).name == name for name in SOURCES)
-    assert {n for n, s in SOURCES.items() if s.history} == {"hub_stats", "hub_weekly", "dir"}
+    assert {n for n, s in SOURCES.items() if s.history} == {"hub_stats", "hub_weekly", "dir", "sample"}
     assert get_source("hub_weekly").license == "ODbL-1.0"
     with pytest.raises(ValueError, match="unknown source 'ftp'"):
         get_source("ftp")

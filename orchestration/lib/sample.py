@@ -10,7 +10,12 @@ Scalar columns are drawn with numpy; the heavy nested ones (tags, cardData, base
 composed by DuckDB from them and streamed to Parquet, so a Hub-sized snapshot (2.2M models)
 takes seconds and little memory. A daily series is one "universe" seen on successive dates:
 `generate(n, day, universe_date=last_day)` holds the models created by `day`, with counts
-that grow from one day to the next.
+that grow from one day to the next. Days before the universe date look like the Hub's own
+history: downloadsAllTime grows at the pace of the 30-day downloads, one model in RENAME_EVERY
+was renamed in the last 60 days (same `_id`, the old id ends in `-preview`), on each earlier day
+one model in DIP_EVERY shows a downloadsAllTime below the day before's, and the Hub-wide counters
+stall (downloadsAllTime as the day before, for every model) STALL_OFFSET days before the universe
+date and every STALL_EVERY days before that. The universe date itself is unchanged by all this.
 
     python -m orchestration.lib.sample --rows 2200000 --date 2026-01-20 --out models.parquet
 """
@@ -29,7 +34,13 @@ import pyarrow.compute as pc
 from orchestration.lib.raw_schema import CREATED_AT_FLOOR
 from orchestration.lib.sql import literal
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
+# The realistic history of a series (see the module docstring).
+RENAME_EVERY = 100
+RENAME_WINDOW_DAYS = 60
+DIP_EVERY = 400
+STALL_EVERY = 30
+STALL_OFFSET = 3
 
 # (org, weight among lab releases, model family)
 LABS = [
@@ -219,25 +230,66 @@ def _draws(n_rows: int, snapshot_date: str, seed: int, universe_date: str | None
 
 def _as_of(draws: pa.Table, snapshot_date: str, end: dt.datetime) -> pa.Table:
     """The universe as seen on `snapshot_date`: models created by then, counts grown to that day."""
+    day = dt.date.fromisoformat(snapshot_date)
+    days_before_end = (end.date() - day).days
     seen = np.datetime64(dt.datetime.fromisoformat(snapshot_date) + dt.timedelta(hours=12), "s")
     created = draws["created"].to_numpy()
     keep = created <= seen
-    # Counts grow with a model's age: scale the universe's counts by the age it has on the day.
-    age_then = (seen - created).astype(np.float64)
-    age_end = (np.datetime64(end, "s") - created).astype(np.float64)
-    ratio = np.clip(age_then / np.maximum(age_end, 1.0), 0.0, 1.0)
-    scaled = {c: (draws[c].to_numpy() * ratio).astype(np.int64) for c in ("downloadsAllTime", "likes")}
-    age_days = age_then / 86400
-    trending = np.where(age_days < 30, scaled["likes"] / (1 + age_days) + draws["i"].to_numpy() % 3, 0.0).round(0)
+    ratio = _age_ratio(created, seen, end)
+    likes = (draws["likes"].to_numpy() * ratio).astype(np.int64)
+    all_time = _all_time(draws, day, end)
+    downloads = np.minimum(draws["downloads"].to_numpy(), all_time)
+    age_days = (seen - created).astype(np.float64) / 86400
+    trending = np.where(age_days < 30, likes / (1 + age_days) + draws["i"].to_numpy() % 3, 0.0).round(0)
     # Monotone in the creation time, so a parent is never younger than its children.
     created_out = np.where(created < LATE_FLOOR_FROM, FLOOR_VALUES[0], np.maximum(created, FLOOR_VALUES[1]))
     modified = np.minimum(draws["modified"].to_numpy(), seen)
-    table = draws.drop_columns(["created", "modified", "downloadsAllTime", "likes"]).append_column(
+    ids = draws["id"]
+    if days_before_end > 0:
+        ids = pc.if_else(pa.array(_renamed_after(draws, days_before_end)),
+                         pc.binary_join_element_wise(ids, "preview", "-"), ids)
+    table = draws.drop_columns(["id", "created", "modified", "downloads", "downloadsAllTime", "likes"]).append_column(
         "createdAt", pa.array(created_out.astype("datetime64[us]"))
-    ).append_column("lastModified", pa.array(modified.astype("datetime64[us]")))
-    for name, values in {**scaled, "trendingScore": trending}.items():
+    ).append_column("lastModified", pa.array(modified.astype("datetime64[us]"))).append_column("id", ids)
+    for name, values in {"downloads": downloads, "downloadsAllTime": all_time, "likes": likes,
+                         "trendingScore": trending}.items():
         table = table.append_column(name, pa.array(values))
     return table.filter(pa.array(keep))
+
+
+def _age_ratio(created: np.ndarray, seen: np.datetime64, end: dt.datetime) -> np.ndarray:
+    """A model's age on the day over its age at the universe date, in [0, 1]."""
+    age_then = (seen - created).astype(np.float64)
+    age_end = (np.datetime64(end, "s") - created).astype(np.float64)
+    return np.clip(age_then / np.maximum(age_end, 1.0), 0.0, 1.0)
+
+
+def _all_time(draws: pa.Table, day: dt.date, end: dt.datetime) -> np.ndarray:
+    """downloadsAllTime of every model of the universe on `day` (0 before its creation)."""
+    days_before_end = (end.date() - day).days
+    if days_before_end > 0 and days_before_end % STALL_EVERY == STALL_OFFSET:
+        return _all_time(draws, day - dt.timedelta(days=1), end)  # stalled: the day before's counters
+    seen = np.datetime64(dt.datetime.combine(day, dt.time(12)), "s")
+    final = draws["downloadsAllTime"].to_numpy()
+    # Grown with the model's age, but never faster than the 30-day downloads' pace before the end.
+    by_age = final * _age_ratio(draws["created"].to_numpy(), seen, end)
+    at_pace = final - draws["downloads"].to_numpy() / 30 * days_before_end
+    values = np.maximum(np.minimum(by_age, at_pace), 0).astype(np.int64)
+    if days_before_end > 0:
+        i = draws["i"].to_numpy()
+        dips = (i * 7919 + days_before_end * 104729) % DIP_EVERY == 0
+        values = np.where(dips, values - values // 10 - 1, values).clip(0)
+    return values
+
+
+def _renamed_after(draws: pa.Table, days_before_end: int) -> np.ndarray:
+    """Models that still carried their old id `days_before_end` days before the universe date: one in
+    RENAME_EVERY, never a parent (a child's baseModels names its parent's current id)."""
+    i = draws["i"].to_numpy()
+    parents = pc.list_flatten(draws["parent_rows"]).to_numpy()
+    renamed = (i % RENAME_EVERY == RENAME_EVERY // 2) & ~np.isin(i, parents)
+    rename_day = 1 + (i // RENAME_EVERY) % RENAME_WINDOW_DAYS  # days before the end the new id appeared
+    return renamed & (days_before_end >= rename_day)
 
 
 def _creation_times(rng, n: int, end: dt.datetime) -> np.ndarray:
