@@ -35,15 +35,15 @@ def pause(point: str) -> None:
 
 
 def _patch_ingest(module):
-    # The snapshot has been fetched and is about to be stored.
-    write = module.SnapshotStore.write
+    # The snapshot has been fetched and is about to be stored (staged, then put in place).
+    stage = module.SnapshotStore.stage
 
-    @functools.wraps(write)
+    @functools.wraps(stage)
     def fetched(self, *args, **kwargs):
         pause("fetched")
-        return write(self, *args, **kwargs)
+        return stage(self, *args, **kwargs)
 
-    module.SnapshotStore.write = fetched
+    module.SnapshotStore.stage = fetched
 
 
 def _patch_dbt_invocation(module):
