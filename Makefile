@@ -30,8 +30,10 @@ run: install  ## build the warehouse from a short daily series of the bundled sy
 	$(BIN)/observatory backfill --source sample --from $(SERIES_FROM) --to $(SERIES_TO)
 	$(BIN)/observatory status
 
-test: install  ## run the whole test suite (offline)
-	$(BIN)/pytest
+# Two workers: most tests wait on a build's subprocesses, and each test has its own data folder.
+# worksteal keeps both busy although one file (test_concurrency.py) holds a third of the time.
+test: install  ## run the whole test suite (offline), on two workers
+	$(BIN)/pytest -n 2 --dist worksteal
 
 test-fast: install  ## unit tests and dbt unit tests only: no end-to-end build, real data or browser (under a minute)
 	$(BIN)/pytest -m "not e2e"
