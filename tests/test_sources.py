@@ -228,3 +228,11 @@ def test_a_launch_without_a_source_fails_clearly_and_stores_nothing(tmp_path):
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
     assert "no source for snapshot 2026-06-05: set ops.ingest_snapshot.config.source" in failure.user_failure_data.description
     assert not (settings.data_dir / "raw").exists()
+
+
+def test_the_observatory_resource_carries_every_setting():
+    import dataclasses
+
+    from orchestration.defs.resources import ObservatorySettings
+
+    assert set(ObservatorySettings.model_fields) == {f.name for f in dataclasses.fields(Settings)}

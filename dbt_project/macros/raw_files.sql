@@ -5,23 +5,9 @@
   snapshot_date comes from the folder name.
 #}
 {% macro raw_table(kind, columns) -%}
-    {%- set relation = source('huggingface', kind) -%}
-    {%- set pattern = env_var('DATA_DIR', '../data') ~ '/raw/' ~ kind ~ '/snapshot_date=*/' ~ kind ~ '.parquet' -%}
-    {%- set found = false -%}
-    {%- if execute -%}
-        {%- set result = run_query("select count(*) from glob('" ~ (pattern | replace("'", "''")) ~ "')") -%}
-        {%- set found = result.columns[0].values()[0] > 0 -%}
-    {%- endif -%}
-    (
-        select snapshot_date{% for column in columns %}, {{ adapter.quote(column) }}{% endfor %}
-        from (
-            select cast(null as date) as snapshot_date
-                {%- for column, type in columns.items() %}, cast(null as {{ type }}) as {{ adapter.quote(column) }}{% endfor %}
-            where false
-            {%- if found %}
-            union all by name
-            select * from {{ relation }}
-            {%- endif %}
-        ) as stored
-    )
+    {{ optional_parquet(
+        source('huggingface', kind),
+        env_var('DATA_DIR', '../data') ~ '/raw/' ~ kind ~ '/snapshot_date=*/' ~ kind ~ '.parquet',
+        columns
+    ) }}
 {%- endmacro %}

@@ -16,26 +16,27 @@ from orchestration.settings import Settings
 
 
 class ObservatorySettings(dg.ConfigurableResource):
-    """Paths and options of the warehouse (README "Settings")."""
+    """Paths and options of the warehouse (README "Settings"). Built from a Settings (from_settings),
+    whose defaults and environment variables are the only ones: no default is repeated here."""
 
     data_dir: str
     duckdb_path: str
     dagster_home: str
-    hub_source: str | None = None
-    hub_file: str | None = None
-    snapshot_date: str | None = None
-    sample_rows: int = 20_000
-    hub_stats_repo: str = "cfahlgren1/hub-stats"
-    api_authors: list[str] = []
-    hub_weekly_repo: str = "hfmlsoc/hub_weekly_snapshots"
-    hub_dir: str | None = None
-    schedule_source: str = "hub_stats"
-    hub_poll_minutes: int = 30
-    weekly_top_n: int = 10
-    label_coverage_min: float = 0.5
-    volume_drift_band: float = 0.25
-    freshness_max_age_days: int = 3
-    lock_timeout_s: float = 1800.0
+    hub_source: str | None
+    hub_file: str | None
+    snapshot_date: str | None
+    sample_rows: int
+    hub_stats_repo: str
+    api_authors: list[str]
+    hub_weekly_repo: str
+    hub_dir: str | None
+    schedule_source: str
+    hub_poll_minutes: int
+    weekly_top_n: int
+    label_coverage_min: float
+    volume_drift_band: float
+    freshness_max_age_days: int
+    lock_timeout_s: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ObservatorySettings:
