@@ -126,26 +126,18 @@ NULL_OF_TYPE = {
 # Repos besides models, and the Hub's daily papers: hub-stats ships them as files of their own
 # (datasets.parquet, spaces.parquet, daily papers). Only the columns the marts read are required;
 # the rest is kept when present, null otherwise, and any further column is tolerated.
-DATASET_COLUMNS: dict[str, tuple[bool, object, str, str]] = {
-    "id": (True, _is_string, "string", "cast(id as varchar)"),
-    "_id": (False, _is_string, "string", "cast(_id as varchar)"),
-    "author": (False, _is_string, "string", "cast(author as varchar)"),
-    "createdAt": (True, _is_timestamp, "timestamp", "cast(createdAt as timestamp)"),
-    "lastModified": (False, _is_timestamp, "timestamp", "cast(lastModified as timestamp)"),
-    "likes": (False, _is_int, "integer", "cast(likes as bigint)"),
-    "downloads": (False, _is_int, "integer", "cast(downloads as bigint)"),
-    "downloadsAllTime": (False, _is_int, "integer", "cast(downloadsAllTime as bigint)"),
-    "trendingScore": (False, _is_number, "number", "cast(trendingScore as double)"),
-    "tags": (False, _is_string_list, "list<string>", "cast(tags as varchar[])"),
-}
-SPACE_COLUMNS: dict[str, tuple[bool, object, str, str]] = {
-    "id": (True, _is_string, "string", "cast(id as varchar)"),
-    "_id": (False, _is_string, "string", "cast(_id as varchar)"),
-    "author": (False, _is_string, "string", "cast(author as varchar)"),
-    "createdAt": (True, _is_timestamp, "timestamp", "cast(createdAt as timestamp)"),
-    "likes": (False, _is_int, "integer", "cast(likes as bigint)"),
+def _as_in_models(*names: str, required: tuple[str, ...] = ("id", "createdAt")) -> dict[str, tuple[bool, object, str, str]]:
+    """Columns the models file has too: the same type check and normalization, required only when named."""
+    return {name: (name in required, *COLUMNS[name][1:]) for name in names}
+
+
+DATASET_COLUMNS = _as_in_models(
+    "id", "_id", "author", "createdAt", "lastModified", "likes", "downloads", "downloadsAllTime", "trendingScore", "tags",
+)
+SPACE_COLUMNS = {
+    **_as_in_models("id", "_id", "author", "createdAt", "likes"),
     "sdk": (False, _is_string, "string", "cast(sdk as varchar)"),
-    "tags": (False, _is_string_list, "list<string>", "cast(tags as varchar[])"),
+    **_as_in_models("tags"),
 }
 # The organization of a daily paper: a column literally named `paper_organization.name` (a flattened
 # file) or the field `name` of a struct column `paper_organization`; either is stored as
