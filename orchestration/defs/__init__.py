@@ -2,11 +2,20 @@
 
 import dagster as dg
 
+# Why no asset carries an automation condition, shown on the published warehouse in the UI.
+NO_AUTOMATION = (
+    " No asset has an automation condition: a snapshot is published all or nothing, by one run that ingests it, "
+    "builds every dbt model, test and check and then swaps its folder, so a mart materialized alone "
+    "(an eager condition) would be a half-built snapshot nobody can publish. Runs come from the sensor "
+    "`hub_refresh_sensor`, the job `refresh_snapshot`, or a launch."
+)
+
 
 def build_definitions(settings=None) -> dg.Definitions:
     """`settings` (orchestration.settings.Settings): the values of the resource `observatory`; by
     default read from the environment when the code location loads."""
     # Imported here so that importing the package parses nothing.
+    from orchestration.defs.catalog import daily_freshness, with_code_references, with_owner_and_layer
     from orchestration.defs.checks.assets import metric_checks
     from orchestration.defs.ingest.assets import ingest_snapshot
     from orchestration.defs.report.assets import snapshot_report
@@ -18,8 +27,12 @@ def build_definitions(settings=None) -> dg.Definitions:
     # Every asset, check and the sensor get the settings as the resource `observatory`.
     settings_resource = ObservatorySettings.from_settings(settings) if settings else ObservatorySettings.from_env()
     dbt_models = build_dbt_assets()
+    # The published warehouse is what users read: Dagster tells when it is late (freshness policy).
+    published = build_publish_asset(dbt_models).map_asset_specs(lambda spec: spec.replace_attributes(
+        description=(spec.description or "") + NO_AUTOMATION, freshness_policy=daily_freshness()))
+    python_assets = [with_owner_and_layer(a) for a in (ingest_snapshot, published, snapshot_report)]
     return dg.Definitions(
-        assets=[ingest_snapshot, dbt_models, build_publish_asset(dbt_models), snapshot_report],
+        assets=with_code_references(python_assets, [dbt_models], settings_resource.get()),
         asset_checks=metric_checks,
         jobs=[refresh_job],
         sensors=[build_refresh_sensor(settings_resource.hub_poll_minutes)],

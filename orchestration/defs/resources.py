@@ -37,6 +37,8 @@ class ObservatorySettings(dg.ConfigurableResource):
     volume_drift_band: float
     freshness_max_age_days: int
     lock_timeout_s: float
+    git_url: str | None
+    git_branch: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ObservatorySettings:

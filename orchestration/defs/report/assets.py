@@ -4,6 +4,7 @@ import shutil
 
 import dagster as dg
 
+from orchestration.defs.catalog import OWNERS
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.report.status import check_status, preview_markdown
 from orchestration.lib.report import render
@@ -19,8 +20,12 @@ PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
     backfill_policy=dg.BackfillPolicy.multi_run(1),
     group_name="reports",
     kinds={"html", "plotly"},
+    owners=OWNERS,
+    tags={"layer": "reports"},
     description="One offline HTML page with a chart per analysis (A1-A6, trends, breadth) of the snapshot, read from the "
-    "published warehouse: data/reports/report-<date>.html, and latest.html for the newest build.",
+    "published warehouse: `data/reports/report-<date>.html`, and `latest.html` for the newest build. No automation "
+    "condition: the page shows the checks of the run that built the snapshot, so it is written by that run "
+    "(the job `refresh_snapshot` selects it), not by a later run of its own.",
 )
 def snapshot_report(context: dg.AssetExecutionContext, observatory: ObservatorySettings) -> dg.MaterializeResult:
     settings = observatory.get()

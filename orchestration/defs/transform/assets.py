@@ -2,16 +2,15 @@
 
 import os
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.transform.dbt_workarounds import environment
 from orchestration.defs.transform.project import dbt_project
 from orchestration.defs.transform.table_metadata import describe_tables
+from orchestration.defs.transform.translator import ObservatoryTranslator
 from orchestration.lib.child import PARENT_ENV
 from orchestration.lib.locks import exclusive, hold_for_run, release_for_run
 from orchestration.lib.publish import LegacyWarehouse, checkpoint, is_legacy, publish, scratch_path, start_scratch
@@ -19,16 +18,6 @@ from orchestration.lib.raw_schema import REPO_KINDS
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.defs.resources import ObservatorySettings
 from orchestration.settings import Settings
-
-
-class ObservatoryTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt folders: staging, intermediate, marts; seeds go to reference."""
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
-            return "reference"
-        fqn = dbt_resource_props.get("fqn", [])
-        return fqn[1] if len(fqn) > 2 else "dbt"
 
 
 class DbtBuildConfig(dg.Config):
@@ -47,9 +36,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=ObservatoryTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-        ),
+        dagster_dbt_translator=ObservatoryTranslator(partitions_def=snapshot_partitions),
         partitions_def=snapshot_partitions,
         # One run per snapshot: dbt builds the snapshot date it gets in OBSERVATORY_SNAPSHOT_DATE.
         backfill_policy=dg.BackfillPolicy.multi_run(1),
