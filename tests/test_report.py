@@ -170,7 +170,7 @@ def test_dagster_records_row_counts_columns_and_previews(real_build):
         metadata = event.asset_materialization.metadata
         assert metadata["dagster/row_count"].value == n_models
         assert [c.name for c in metadata["dagster/column_schema"].value.columns] == columns
-        assert metadata["preview"].value.startswith("| snapshot_date | model_id |")
+        assert [c.name for c in metadata["preview"].schema.columns][:2] == ["snapshot_date", "model_id"]
 
         raw = instance.fetch_materializations(dg.AssetKey(["huggingface", "models"]), limit=1).records[0]
         raw_columns = [c.name for c in raw.asset_materialization.metadata["dagster/column_schema"].value.columns]

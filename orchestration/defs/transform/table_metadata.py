@@ -1,17 +1,21 @@
 """Row counts, column schemas and a preview of the tables dbt built, for the Dagster UI.
 
-Views get their column schema only.
+Views get their column schema only. The preview of a mart is a typed table (numbers, ISO dates).
 
 Read from the run's candidate warehouse once dbt has finished (DuckDB lets no reader in while
 dbt writes), then attached to each model's materialization.
 """
 
+import datetime as dt
+import decimal
+import math
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 PREVIEW_ROWS = 5
+PREVIEW_TEXT = 80  # characters of a text cell shown
 
 
 def describe_tables(warehouse: Path, keys: list[dg.AssetKey], snapshot_date: str) -> dict[dg.AssetKey, dict]:
@@ -49,8 +53,7 @@ def _describe(con, relation: tuple[str, str], columns: list[tuple[str, str]], sn
     }
     if relation[0] == "marts":
         cursor = con.execute(f"select * from {name}{where} limit {PREVIEW_ROWS}", params)
-        header = [d[0] for d in cursor.description]
-        metadata["preview"] = dg.MetadataValue.md(markdown_table(header, cursor.fetchall()))
+        metadata["preview"] = preview_table(columns, cursor.fetchall())
     return metadata
 
 
@@ -58,12 +61,27 @@ def _schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=column, type=data_type) for column, data_type in columns])
 
 
-def markdown_table(header: list[str], rows: list[tuple]) -> str:
-    def cell(value) -> str:
-        text = "" if value is None else str(value)
-        text = text.replace("|", "\\|").replace("\n", " ")
-        return text if len(text) <= 60 else text[:57] + "..."
+def preview_table(columns: list[tuple[str, str]], rows: list[tuple]) -> dg.TableMetadataValue:
+    """The first rows as a typed table: numbers stay numbers (floats rounded), dates are ISO strings,
+    nested values and long texts are shortened text."""
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({column: preview_value(value) for (column, _), value in zip(columns, row)})
+                 for row in rows],
+        schema=_schema(columns),
+    )
 
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+
+def preview_value(value):
+    """One cell: None, bool, int, a float rounded to 6 decimals (4 significant digits when smaller), or text."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, (float, decimal.Decimal)):
+        number = float(value)
+        if not math.isfinite(number):
+            return str(number)
+        rounded = round(number, 6)
+        return rounded if rounded != 0 or number == 0 else float(f"{number:.4g}")
+    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
+        return value.isoformat()
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= PREVIEW_TEXT else text[:PREVIEW_TEXT - 3] + "..."
