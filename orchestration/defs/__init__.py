@@ -22,6 +22,7 @@ def build_definitions(settings=None) -> dg.Definitions:
     from orchestration.defs.schedules import build_refresh_sensor, refresh_job
     from orchestration.defs.transform.assets import build_dbt_assets, build_publish_asset
     from orchestration.defs.transform.project import dbt_resource
+    from orchestration.defs.transform.translator import source_specs
     from orchestration.defs.resources import ObservatorySettings
 
     # Every asset, check and the sensor get the settings as the resource `observatory`.
@@ -31,8 +32,10 @@ def build_definitions(settings=None) -> dg.Definitions:
     published = build_publish_asset(dbt_models).map_asset_specs(lambda spec: spec.replace_attributes(
         description=(spec.description or "") + NO_AUTOMATION, freshness_policy=daily_freshness()))
     python_assets = [with_owner_and_layer(a) for a in (ingest_snapshot, published, snapshot_report)]
+    produced = {key for a in python_assets for key in a.keys}
     return dg.Definitions(
-        assets=with_code_references(python_assets, [dbt_models], settings_resource.get()),
+        assets=[*with_code_references(python_assets, [dbt_models], settings_resource.get()),
+                *source_specs(dbt_models, produced)],
         asset_checks=metric_checks,
         jobs=[refresh_job],
         sensors=[build_refresh_sensor(settings_resource.hub_poll_minutes)],

@@ -103,3 +103,22 @@ def describe_test(manifest: Mapping[str, Any], test: Mapping[str, Any]) -> str:
     severity = ((test.get("config") or {}).get("severity") or "error").lower()
     return (text + (f", among rows where {where}" if where else "")
             + (" (warns)" if severity == "warn" else "") + ".")
+
+
+def source_specs(dbt_assets_def: dg.AssetsDefinition, produced: set[dg.AssetKey]) -> list[dg.AssetSpec]:
+    """The dbt sources no asset here produces (the lake: published snapshots read back by the trend
+    models) as external assets, with their description, owner and tags instead of bare stubs."""
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_assets_def])
+    deps = {dep.asset_key for spec in dbt_assets_def.specs for dep in spec.deps}
+    specs = []
+    for unique_id in manifest.get("sources", {}):
+        spec = translator.get_asset_spec(manifest, unique_id, project)
+        if spec.key in deps and spec.key not in produced and spec.key not in dbt_assets_def.keys:
+            specs.append(dg.AssetSpec(
+                spec.key, description=manifest["sources"][unique_id].get("description") or None, group_name=spec.group_name, owners=spec.owners,
+                tags={k: v for k, v in spec.tags.items() if not k.startswith("dagster/kind/")},
+                kinds={"parquet"},
+            ))
+    return specs
