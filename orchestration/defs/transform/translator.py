@@ -115,9 +115,10 @@ def source_specs(dbt_assets_def: dg.AssetsDefinition, produced: set[dg.AssetKey]
     specs = []
     for unique_id in manifest.get("sources", {}):
         spec = translator.get_asset_spec(manifest, unique_id, project)
+        description = manifest["sources"][unique_id].get("description") or None
         if spec.key in deps and spec.key not in produced and spec.key not in dbt_assets_def.keys:
             specs.append(dg.AssetSpec(
-                spec.key, description=manifest["sources"][unique_id].get("description") or None, group_name=spec.group_name, owners=spec.owners,
+                spec.key, description=description, group_name=spec.group_name, owners=spec.owners,
                 tags={k: v for k, v in spec.tags.items() if not k.startswith("dagster/kind/")},
                 kinds={"parquet"},
             ))
