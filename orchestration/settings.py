@@ -41,6 +41,8 @@ class Settings:
     freshness_max_age_days: int = 3
     lock_timeout_s: float = 1800.0
     dagster_home: Path | None = None  # DAGSTER_HOME, else DATA_DIR/dagster_home (see __post_init__)
+    freshness_warn_hours: float = 36.0
+    freshness_fail_hours: float = 72.0
     git_url: str | None = None  # OBSERVATORY_GIT_URL: the UI links each asset's code to this repository
     git_branch: str = "main"
 
@@ -77,6 +79,8 @@ class Settings:
             lock_timeout_s=float(os.environ.get("LOCK_TIMEOUT_S") or 1800),
             # Where Dagster keeps run history: the same place the UI (make dev) reads.
             dagster_home=_abs_path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else None,
+            freshness_warn_hours=float(os.environ.get("FRESHNESS_WARN_HOURS") or 36),
+            freshness_fail_hours=float(os.environ.get("FRESHNESS_FAIL_HOURS") or 72),
             git_url=os.environ.get("OBSERVATORY_GIT_URL") or None,
             git_branch=os.environ.get("OBSERVATORY_GIT_BRANCH") or "main",
         )

@@ -178,6 +178,16 @@ def test_freshness_policies_on_the_raw_models_and_the_published_warehouse(graph)
     }
 
 
+def test_freshness_windows_are_settings():
+    from orchestration.defs import build_definitions
+    from orchestration.settings import Settings
+
+    settings = dataclasses.replace(Settings.from_env(), freshness_warn_hours=12, freshness_fail_hours=48)
+    policy = _node(build_definitions(settings).resolve_asset_graph(), "warehouse/published").freshness_policy
+    assert (policy.fail_window.to_timedelta(), policy.warn_window.to_timedelta()) == (
+        dt.timedelta(hours=48), dt.timedelta(hours=12))
+
+
 def test_dbt_views_are_virtual_assets_and_tables_are_not(graph):
     views = {(node["schema"], node["name"]) for node in _manifest()["nodes"].values()
              if node["resource_type"] == "model" and node["config"]["materialized"] == "view"}

@@ -15,7 +15,7 @@ def build_definitions(settings=None) -> dg.Definitions:
     """`settings` (orchestration.settings.Settings): the values of the resource `observatory`; by
     default read from the environment when the code location loads."""
     # Imported here so that importing the package parses nothing.
-    from orchestration.defs.catalog import daily_freshness, with_code_references, with_owner_and_layer
+    from orchestration.defs.catalog import with_code_references, with_freshness, with_owner_and_layer
     from orchestration.defs.checks.assets import metric_checks
     from orchestration.defs.ingest.assets import ingest_snapshot
     from orchestration.defs.report.assets import snapshot_report
@@ -28,10 +28,11 @@ def build_definitions(settings=None) -> dg.Definitions:
     # Every asset, check and the sensor get the settings as the resource `observatory`.
     settings_resource = ObservatorySettings.from_settings(settings) if settings else ObservatorySettings.from_env()
     dbt_models = build_dbt_assets()
-    # The published warehouse is what users read: Dagster tells when it is late (freshness policy).
     published = build_publish_asset(dbt_models).map_asset_specs(lambda spec: spec.replace_attributes(
-        description=(spec.description or "") + NO_AUTOMATION, freshness_policy=daily_freshness()))
-    python_assets = [with_owner_and_layer(a) for a in (ingest_snapshot, published, snapshot_report)]
+        description=(spec.description or "") + NO_AUTOMATION))
+    # The raw models and the published warehouse: Dagster tells when they are late (freshness policy).
+    python_assets = [with_freshness(with_owner_and_layer(a), settings_resource.get())
+                     for a in (ingest_snapshot, published, snapshot_report)]
     produced = {key for a in python_assets for key in a.keys}
     return dg.Definitions(
         assets=[*with_code_references(python_assets, [dbt_models], settings_resource.get()),

@@ -30,14 +30,21 @@ LAYER_BY_GROUP = {
     "reports": "reports", "reference": "reference",
 }
 
-# The sensor refreshes once a day when the day's Hub data is out (~13:00 UTC, sometimes hours late):
-# a day and a half without a new snapshot is late, three days is stale.
-FRESHNESS_WARN = dt.timedelta(hours=36)
-FRESHNESS_FAIL = dt.timedelta(hours=72)
+# What a user reads late or stale when the daily refresh stops: the raw models and the published warehouse.
+FRESH_KEYS = {dg.AssetKey(["huggingface", "models"]), dg.AssetKey(["warehouse", "published"])}
 
 
-def daily_freshness() -> dg.FreshnessPolicy:
-    return dg.FreshnessPolicy.time_window(fail_window=FRESHNESS_FAIL, warn_window=FRESHNESS_WARN)
+def daily_freshness(settings: Settings) -> dg.FreshnessPolicy:
+    """The sensor refreshes once a day when the day's Hub data is out (~13:00 UTC, sometimes hours
+    late): by default a day and a half without a new snapshot is late, three days is stale."""
+    return dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=settings.freshness_fail_hours),
+                                          warn_window=dt.timedelta(hours=settings.freshness_warn_hours))
+
+
+def with_freshness(assets_def: dg.AssetsDefinition, settings: Settings) -> dg.AssetsDefinition:
+    policy = daily_freshness(settings)
+    return assets_def.map_asset_specs(
+        lambda spec: spec.replace_attributes(freshness_policy=policy) if spec.key in FRESH_KEYS else spec)
 
 
 def layer_tags(spec: dg.AssetSpec) -> dict[str, str]:

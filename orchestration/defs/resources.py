@@ -37,6 +37,8 @@ class ObservatorySettings(dg.ConfigurableResource):
     volume_drift_band: float
     freshness_max_age_days: int
     lock_timeout_s: float
+    freshness_warn_hours: float
+    freshness_fail_hours: float
     git_url: str | None
     git_branch: str
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.catalog import OWNERS, daily_freshness
+from orchestration.defs.catalog import OWNERS
 from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.lib.locks import exclusive
@@ -102,8 +102,6 @@ REPO_KEYS = {kind: dg.AssetKey(["huggingface", kind]) for kind in REPO_KINDS}
             kinds={"parquet", "python"},
             owners=OWNERS,
             tags={"layer": "raw"},
-            # The sensor stores a snapshot a day: the UI shows the raw models late after 36 h, stale after 72 h.
-            freshness_policy=daily_freshness(),
             description=(
                 "One snapshot of Hub model metadata (hub-stats schema), stored as immutable Parquet under "
                 "raw/models/snapshot_date=YYYY-MM-DD/. Sources: sample (synthetic), file, hub_stats "
