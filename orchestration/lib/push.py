@@ -264,6 +264,7 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
     check_repo_id(repo_id)
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants, get_token
     from huggingface_hub.hf_api import RepoFile
+    from huggingface_hub.utils import logging as hf_logging
 
     api = HfApi()
     endpoint = api.endpoint
@@ -272,6 +273,8 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
                           "set HF_TOKEN to a token with write access (huggingface.co/settings/tokens)")
     local = {date: lake_files(lake, date) for date in dates}
     step = "creating the dataset repo"
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its retry warnings: the failure, if any, is told once, below
     try:
         url = str(api.create_repo(repo_id, repo_type="dataset", exist_ok=True))
         step = "reading the repo"
@@ -313,4 +316,6 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
         return result
     except Exception as exc:
         message = describe_failure(exc, repo_id, step, endpoint)
+    finally:
+        hf_logging.set_verbosity(verbosity)
     raise PushRefused(message)  # outside the except block: the original (maybe token-bearing) error is not chained
