@@ -120,7 +120,7 @@ def commits(hub) -> list[str]:
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")}
 
 
 # --- the dataset card (pure) -----------------------------------------------------------------------
