@@ -277,11 +277,9 @@ def test_an_lfs_upload_failing_mid_push_leaves_the_repo_as_it_was_and_a_rerun_co
         hub.fail_next(f"/lfs-upload/{failing}", "status", 500)
     code, out, err = push(capfd)
     assert code == 2
-    # huggingface_hub's progress bars, then one line (and a hint)
-    message, hint = err.strip().splitlines()[-2:]
+    message, hint = err.strip().splitlines()  # one line and a hint, nothing else
     assert message.startswith("observatory: the Hub failed while uploading") and "500" in message
     assert f"{REPO} is unchanged" in message and hint.startswith("hint: run the same command again")
-    assert [line for line in err.splitlines() if line.startswith("observatory:")] == [message]
     assert "Traceback" not in err
     assert hub.count(f"/lfs-upload/{failing}", "PUT") == 6 and len(WAITS) >= 5
     assert hub.count("/lfs-upload/", "PUT") > 6  # the other files of the snapshot were uploaded

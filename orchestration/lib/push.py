@@ -264,6 +264,7 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
     check_repo_id(repo_id)
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants, get_token
     from huggingface_hub.hf_api import RepoFile
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
     from huggingface_hub.utils import logging as hf_logging
 
     api = HfApi()
@@ -273,8 +274,11 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
                           "set HF_TOKEN to a token with write access (huggingface.co/settings/tokens)")
     local = {date: lake_files(lake, date) for date in dates}
     step = "creating the dataset repo"
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # its retry warnings: the failure, if any, is told once, below
+    # huggingface_hub's retry warnings and progress bars stay quiet: the push says what it does in a
+    # line before uploading, and a failure in one line after (a bar cut by a failure would run into it).
+    verbosity, bars_were_off = hf_logging.get_verbosity(), are_progress_bars_disabled()
+    hf_logging.set_verbosity_error()
+    disable_progress_bars()
     try:
         url = str(api.create_repo(repo_id, repo_type="dataset", exist_ok=True))
         step = "reading the repo"
@@ -318,4 +322,6 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
         message = describe_failure(exc, repo_id, step, endpoint)
     finally:
         hf_logging.set_verbosity(verbosity)
+        if not bars_were_off:
+            enable_progress_bars()
     raise PushRefused(message)  # outside the except block: the original (maybe token-bearing) error is not chained
