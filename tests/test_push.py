@@ -272,7 +272,8 @@ def test_an_lfs_upload_failing_mid_push_leaves_the_repo_as_it_was_and_a_rerun_co
     assert push(capfd)[0] == 0
     write_snapshot(lake(data_dir), D2, models=4)
     head, files, local_before = commits(hub)[0], dict(server_files(hub)), tree_state(data_dir)
-    failing = hashlib.sha256(local_marts(data_dir, D2)[f"dim_models/snapshot_date={D2}/dim_models.parquet"]).hexdigest()
+    # the last new file in path order, so that a push committing file by file would have committed the others
+    failing = hashlib.sha256(local_marts(data_dir, D2)[f"dim_snapshots/snapshot_date={D2}/dim_snapshots.parquet"]).hexdigest()
     for _ in range(6):  # the first attempt and huggingface_hub's five retries
         hub.fail_next(f"/lfs-upload/{failing}", "status", 500)
     code, out, err = push(capfd)
