@@ -400,3 +400,15 @@ def test_push_of_the_built_warehouse_holds_every_mart_with_its_dbt_description(b
     described = {m["name"]: " ".join(m["description"].split()) for m in marts_yml["models"]}
     assert described["dim_models"] in body and described["dim_snapshots"] in body
     assert tree_state(data / "warehouse") == before
+
+
+def test_the_card_describes_the_columns_of_the_newest_snapshot_whatever_the_order_of_pushes(data_dir, hub, capfd):
+    folder = write_snapshot(lake(data_dir), D2)
+    con = duckdb.connect()
+    con.execute(f"copy (select 'org/m' as model_id, 1::bigint as likes, 'CN' as label_country) "
+                f"to '{folder}/dim_models.parquet' (format parquet)")
+    con.close()
+    assert push(capfd, "--snapshot-date", D2)[0] == 0
+    assert push(capfd, "--snapshot-date", D1)[0] == 0  # an older snapshot, pushed last
+    _, body = card_metadata(hub)
+    assert "| label_country | string |" in body

@@ -106,7 +106,9 @@ def lake_files(lake: Path, snapshot_date: str) -> list[LakeFile]:
     """Every mart file of one published snapshot, with its checksum and rows."""
     import pyarrow.parquet as pq
 
-    folder = lake / f"{PARTITION}={snapshot_date}"
+    # The date's folder is a symlink to its published version: resolved once, so a build publishing the
+    # date again meanwhile (which keeps the retired version for an hour) cannot change what is uploaded.
+    folder = (lake / f"{PARTITION}={snapshot_date}").resolve()
     return [LakeFile(p.stem, snapshot_date, p, _sha256(p), p.stat().st_size, pq.ParquetFile(p).metadata.num_rows)
             for p in sorted(folder.glob("*.parquet"))]
 
@@ -122,14 +124,15 @@ def snapshot_doc(lake: Path, snapshot_date: str) -> SnapshotDoc:
                        row.get("source_license"), bool(row.get("is_synthetic")), row.get("n_rows"))
 
 
-def mart_schemas(files: list[LakeFile]) -> dict[str, list[tuple[str, str]]]:
-    """(column, type) of each mart, from its newest file among `files`."""
+def mart_schemas(lake: Path, dates: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of each mart, from its newest published file among `dates`."""
     import pyarrow.parquet as pq
 
     schemas = {}
-    for f in sorted(files, key=lambda f: f.snapshot_date):
-        schema = pq.read_schema(f.path)
-        schemas[f.mart] = [(name, str(schema.field(name).type)) for name in schema.names]
+    for date in sorted(dates):
+        for path in sorted((lake / f"{PARTITION}={date}").glob("*.parquet")):
+            schema = pq.read_schema(path)
+            schemas[path.stem] = [(name, str(schema.field(name).type)) for name in schema.names]
     return schemas
 
 
@@ -304,8 +307,12 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
         if not result.pushed:
             return result
         manifest = {"format": 1, "snapshots": dict(sorted(manifest["snapshots"].items()))}
-        card = build_card(repo_id, manifest, mart_schemas([f for files in local.values() for f in files]), docs)
-        operations = [CommitOperationAdd(f.path_in_repo, str(f.path)) for f in result.files]
+        card = build_card(repo_id, manifest, mart_schemas(lake, list(manifest["snapshots"])), docs)
+        operations = []
+        for f in result.files:
+            operation = CommitOperationAdd(f.path_in_repo, str(f.path))
+            operation.upload_info.sha256 = bytes.fromhex(f.sha256)  # hashed once, above
+            operations.append(operation)
         operations += [CommitOperationDelete(path) for path in result.deleted]
         operations += [CommitOperationAdd(CARD, card.encode()),
                        CommitOperationAdd(MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())]
