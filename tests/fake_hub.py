@@ -270,6 +270,10 @@ class FakeHub:
                 if fault and fault[0] == "echo":
                     echoed = f"request rejected (Authorization: {self.headers.get('Authorization', '')})"
                     return self._json({"error": echoed}, True, {"X-Error-Message": echoed}, status=fault[1])
+                if fault and fault[0] == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 parts = [unquote(p) for p in url.path.strip("/").split("/")]
                 if hub.token and parts[0] != "lfs-upload" and \
                         self.headers.get("Authorization") != f"Bearer {hub.token}":

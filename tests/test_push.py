@@ -369,11 +369,18 @@ def test_no_warehouse_is_one_line(tmp_path, hub, capfd, monkeypatch):
     assert hub.requests == [] and not (tmp_path / "empty").exists()
 
 
-def test_the_hub_refusing_to_create_the_repo_is_one_line(data_dir, hub, capfd):
-    hub.fail_next("/api/repos/create", "status", 403)
+@pytest.mark.parametrize("path, fault, message", [
+    ("/api/repos/create", ("status", 403), "403 Forbidden"),
+    ("/api/repos/create", ("reset",), "cannot reach the Hub at http://127.0.0.1:"),
+    ("/commit/", ("status", 412), "changed on the Hub while this push ran"),
+])
+def test_the_hub_refusing_or_unreachable_is_one_line_and_commits_nothing(data_dir, hub, capfd, path, fault, message):
+    local_before = tree_state(data_dir)
+    hub.fail_next(path, *fault)
     code, out, err = push(capfd)
-    assert code == 2 and "403" in err and "write access" in err
-    assert REPO not in hub.commits
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 2 and err.startswith("observatory: ") and "\nhint: " in err
+    assert len(hub.commits.get(REPO, [])) <= 1 and tree_state(data_dir) == local_before
 
 
 # --- the lake of a real build ----------------------------------------------------------------------

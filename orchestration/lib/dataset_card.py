@@ -70,7 +70,7 @@ def _one_line(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def front_matter(repo_id: str, marts: list[MartDoc], snapshots: list[SnapshotDoc]) -> dict:
+def front_matter(marts: list[MartDoc], snapshots: list[SnapshotDoc]) -> dict:
     metadata = licence_metadata(snapshots)
     metadata["pretty_name"] = TITLE
     metadata["tags"] = ["hugging-face-hub", "open-models", "data-warehouse", "dbt"]
@@ -85,7 +85,7 @@ def render_card(repo_id: str, marts: list[MartDoc], snapshots: list[SnapshotDoc]
     """README.md of the dataset repo `repo_id`: YAML front matter (licence, one config per mart) and the card."""
     snapshots = sorted(snapshots, key=lambda s: s.snapshot_date)
     marts = sorted(marts, key=lambda m: m.name)
-    header = yaml.safe_dump(front_matter(repo_id, marts, snapshots), sort_keys=False, allow_unicode=True)
+    header = yaml.safe_dump(front_matter(marts, snapshots), sort_keys=False, allow_unicode=True)
     example = marts[0].name if marts else "dim_models"
     if any(m.name == "dim_models" for m in marts):
         example = "dim_models"
