@@ -49,6 +49,7 @@ class FakeHub:
         self.token: str | None = None  # when set, writes need it as a bearer token
         self.lfs_objects: dict[str, bytes] = {}  # sha256 -> bytes uploaded through the LFS batch API
         self.lfs_paths: set[tuple[str, str, str]] = set()  # (repo, sha, filename) committed as LFS files
+        self.commit_paths: dict[str, list[dict]] = {}  # repo -> {"added", "deleted"} paths of each commit received
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True  # a stalled answer never holds up the shutdown
         self._server.handle_error = lambda request, address: None  # the client gave up on a stalled answer
@@ -75,6 +76,7 @@ class FakeHub:
         self.token = None
         self.lfs_objects.clear()
         self.lfs_paths.clear()
+        self.commit_paths.clear()
 
     def count(self, path_part: str, method: str | None = "GET") -> int:
         """Requests received so far whose path contains `path_part` (and of that method, unless None)."""
@@ -83,9 +85,14 @@ class FakeHub:
     def fail_next(self, path_part: str, *fault) -> None:
         self.faults.append((path_part, fault))
 
-    def _take_fault(self, method: str, path: str) -> tuple | None:
-        for i, (part, fault) in enumerate(self.faults):
-            if part in path and not (fault[0] == "truncate" and method == "HEAD"):
+    def fail_next_write(self, path_part: str, body_matches, *fault) -> None:
+        """A fault for the next write to `path_part` whose body `body_matches(body)` says yes."""
+        self.faults.append((path_part, fault, body_matches))
+
+    def _take_fault(self, method: str, path: str, body: bytes | None = None) -> tuple | None:
+        for i, (part, fault, *when) in enumerate(self.faults):
+            if part in path and not (fault[0] == "truncate" and method == "HEAD") \
+                    and (not when or (body is not None and when[0](body))):
                 return self.faults.pop(i)[1]
         return None
 
@@ -223,6 +230,7 @@ class FakeHub:
                 lfs.add(value["path"])
             elif key in ("deletedFile", "deletedFolder"):
                 deleted.add(value["path"])
+        self.commit_paths.setdefault(repo, []).append({"added": sorted(added), "deleted": sorted(deleted)})
         sha = self._commit(repo, head, header.get("summary", ""), added, lfs, deleted)
         return 200, {"success": True, "commitOid": sha, "commitUrl": f"{self.endpoint}/datasets/{repo}/commit/{sha}",
                      "hookOutput": ""}
@@ -263,7 +271,7 @@ class FakeHub:
                 body = self._body()
                 hub.requests.append({"method": self.command, "path": url.path, "query": url.query,
                                      "headers": dict(self.headers), "body_size": len(body)})
-                fault = hub._take_fault(self.command, self.path)
+                fault = hub._take_fault(self.command, self.path, body)
                 if fault and fault[0] == "status":
                     return self._json({"error": "injected"}, True, fault[2] if len(fault) > 2 else None,
                                       status=fault[1])

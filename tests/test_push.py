@@ -2,19 +2,25 @@
 
 Most tests push a small hand-made lake (a few Parquet files written with DuckDB) through the
 command line in this process; one pushes the lake of the end-to-end build (`built`, read only).
-Expected values come from the files themselves (listed and read here), never from the push code.
+Expected values come from the files themselves (listed and read here), never from the push code:
+an uploaded file must read (with DuckDB) as the lake file's rows, read with pyarrow, with the
+snapshot date added as first column.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
 import shutil
+import tempfile
 import types
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -65,7 +71,16 @@ def write_manifest(path: Path) -> Path:
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch, hub):
+def scratch(tmp_path, monkeypatch) -> Path:
+    """The system's temporary folder during a test (where a push writes the files it uploads)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch, hub, scratch):
     """A data folder with a catalog and a lake of one snapshot (D1); the CLI pointed at it and at the fake Hub."""
     import huggingface_hub.constants
     import huggingface_hub.utils._http as http
@@ -102,11 +117,51 @@ def server_files(hub) -> dict[str, bytes]:
     return hub.repo_files(REPO)
 
 
-def local_marts(data: Path, date: str) -> dict[str, bytes]:
-    """{repo path: bytes} the repo must hold for one snapshot, from a plain listing of the lake folder."""
+def local_marts(data: Path, date: str) -> dict[str, Path]:
+    """{repo path: lake file} the repo must hold for one snapshot, from a plain listing of the lake folder."""
     folder = lake(data) / f"snapshot_date={date}"
-    return {f"{name[:-len('.parquet')]}/snapshot_date={date}/{name}": (folder / name).read_bytes()
+    return {f"{name[:-len('.parquet')]}/snapshot_date={date}/{name}": folder / name
             for name in os.listdir(folder) if name.endswith(".parquet")}
+
+
+def expected_table(path: Path, date: str) -> pa.Table:
+    """The lake file's rows (read with pyarrow) with the snapshot date prepended as a date column."""
+    table = pq.read_table(path)
+    dates = pa.array([datetime.date.fromisoformat(date)] * table.num_rows, pa.date32())
+    return table.add_column(0, "snapshot_date", dates)
+
+
+def assert_uploaded(data: bytes, path: Path, date: str) -> None:
+    """`data`, a file of the repo, reads with DuckDB as the lake file `path` with its snapshot date as first column."""
+    with tempfile.TemporaryDirectory() as folder:
+        uploaded = Path(folder) / "uploaded.parquet"
+        uploaded.write_bytes(data)
+        con = duckdb.connect()
+        columns = con.execute("select column_name, column_type from (describe select * from read_parquet(?))",
+                              [str(uploaded)]).fetchall()
+        got = con.sql("select * from read_parquet($path)", params={"path": str(uploaded)}).to_arrow_table()
+        con.close()
+    expected = expected_table(path, date)
+    assert columns[0] == ("snapshot_date", "DATE"), path
+    assert got.column_names == expected.column_names, path
+    assert got.to_pylist() == expected.to_pylist(), path
+
+
+def assert_snapshot_uploaded(files: dict[str, bytes], data: Path, date: str) -> None:
+    expected = local_marts(data, date)
+    assert expected
+    for path, source in expected.items():
+        assert_uploaded(files[path], source, date)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def lfs_puts(hub, since: int = 0) -> list[str]:
+    """The sha256 of each LFS object upload the hub received after its `since`-th request."""
+    return [r["path"].rsplit("/", 1)[1] for r in hub.requests[since:]
+            if r["method"] == "PUT" and r["path"].startswith("/lfs-upload/")]
 
 
 def card_metadata(hub) -> tuple[dict, str]:
@@ -144,6 +199,8 @@ def test_card_has_one_config_per_mart_with_its_description_and_columns():
     assert "| share | double | A \\| fraction |" in body  # a pipe in a description does not break the table
     assert f"| {D1} | file |  | unknown: a local file | 10 | no |" in body
     assert "hf://datasets/org/name/" in body and 'load_dataset("org/name", "dim_a"' in body
+    assert "hive_partitioning" not in body and "first column" in body
+    assert body.split("### dim_a")[1].split("|---|---|---|\n")[1].startswith("| snapshot_date | date |")
 
 
 def test_card_licence_is_odbl_when_a_snapshot_comes_from_hub_weekly_else_other():
@@ -166,15 +223,16 @@ def test_mart_docs_reads_the_marts_of_the_parsed_manifest(tmp_path):
 
 # --- pushing ---------------------------------------------------------------------------------------
 
-def test_first_push_uploads_every_mart_of_the_newest_snapshot_in_one_commit(data_dir, hub, capfd):
+def test_first_push_uploads_every_mart_of_the_newest_snapshot_in_one_commit(data_dir, hub, capfd, scratch):
+    local_before = tree_state(data_dir)
     code, out, err = push(capfd)
     assert code == 0, err
     files = server_files(hub)
     expected = local_marts(data_dir, D1)
     assert len(expected) == 3
-    for path, data in expected.items():
-        assert files[path] == data, path
+    assert_snapshot_uploaded(files, data_dir, D1)
     assert set(files) == set(expected) | {".gitattributes", "README.md", "observatory_push.json"}
+    assert tree_state(data_dir) == local_before and os.listdir(scratch) == []  # the files written are gone
     assert len(commits(hub)) == 2  # the repo's initial commit, then one commit for the whole push
     assert hub.count("/commit/", "POST") == 1
     metadata, body = card_metadata(hub)
@@ -184,8 +242,10 @@ def test_first_push_uploads_every_mart_of_the_newest_snapshot_in_one_commit(data
     assert metadata["license"] == "other"
     assert DESCRIPTIONS["dim_models"][0] in body and "| likes | int64 | Likes at the snapshot. |" in body
     manifest = json.loads(files["observatory_push.json"])
-    assert manifest["snapshots"][D1]["files"][f"dim_models/snapshot_date={D1}/dim_models.parquet"]["sha256"] == \
-        hashlib.sha256(expected[f"dim_models/snapshot_date={D1}/dim_models.parquet"]).hexdigest()
+    for path, source in expected.items():
+        assert manifest["snapshots"][D1]["files"][path] == {
+            "source_sha256": sha256(source.read_bytes()), "sha256": sha256(files[path]), "size": len(files[path]),
+            "rows": pq.ParquetFile(source).metadata.num_rows}
     assert f"Pushed snapshot {D1} (3 files)" in out
 
 
@@ -206,15 +266,13 @@ def test_a_new_snapshot_uploads_only_its_files(data_dir, hub, capfd):
     first, sent = dict(server_files(hub)), len(hub.requests)
     code, out, err = push(capfd)  # the newest published snapshot: D2
     assert code == 0, err
-    uploads = [r for r in hub.requests[sent:] if r["method"] == "PUT" and "/lfs-upload/" in r["path"]]
-    # D2's files, except content the repo already stores (the share mart is the same bytes as D1's)
-    new = {hashlib.sha256(b).hexdigest() for b in local_marts(data_dir, D2).values()} - \
-        {hashlib.sha256(b).hexdigest() for b in local_marts(data_dir, D1).values()}
-    assert len(new) == 2
-    assert sorted(r["path"].rsplit("/", 1)[1] for r in uploads) == sorted(new)
     files = server_files(hub)
-    for path, data in {**local_marts(data_dir, D1), **local_marts(data_dir, D2)}.items():
-        assert files[path] == data, path
+    # every file of D2 (its date column sets even the share mart, the same rows as D1's, apart), none of D1
+    assert sorted(lfs_puts(hub, sent)) == sorted(sha256(files[p]) for p in local_marts(data_dir, D2))
+    assert hub.commit_paths[REPO][-1] == {"added": sorted([*local_marts(data_dir, D2), "README.md",
+                                                           "observatory_push.json"]), "deleted": []}
+    assert_snapshot_uploaded(files, data_dir, D1)
+    assert_snapshot_uploaded(files, data_dir, D2)
     assert all(files[p] == first[p] for p in local_marts(data_dir, D1))
     assert len(commits(hub)) == 3
     _, body = card_metadata(hub)
@@ -222,18 +280,46 @@ def test_a_new_snapshot_uploads_only_its_files(data_dir, hub, capfd):
 
 
 def test_a_rebuilt_snapshot_uploads_its_changed_files_and_drops_a_mart_it_lost(data_dir, hub, capfd):
-    assert push(capfd)[0] == 0
     folder = lake(data_dir) / f"snapshot_date={D1}"
+    shutil.copy(folder / "dim_models.parquet", folder / "fct_extra.parquet")
+    assert push(capfd)[0] == 0
+    before = dict(server_files(hub))
+    share = f"fct_country_download_share/snapshot_date={D1}/fct_country_download_share.parquet"
+    share_bytes = (folder / "fct_country_download_share.parquet").read_bytes()
     shutil.rmtree(folder)
-    write_snapshot(lake(data_dir), D1, models=7)  # dim_snapshots and dim_models change, the share mart does not
-    (folder / "fct_country_download_share.parquet").unlink()
+    write_snapshot(lake(data_dir), D1, models=7)  # dim_snapshots and dim_models change, fct_extra is gone
+    assert (folder / "fct_country_download_share.parquet").read_bytes() == share_bytes  # the share mart is the same
     code, out, err = push(capfd)
     assert code == 0, err
     files = server_files(hub)
-    assert f"fct_country_download_share/snapshot_date={D1}/fct_country_download_share.parquet" not in files
-    for path, data in local_marts(data_dir, D1).items():
-        assert files[path] == data
-    assert hub.count("/lfs-upload/", "PUT") == 3 + 2
+    assert f"fct_extra/snapshot_date={D1}/fct_extra.parquet" not in files
+    assert_snapshot_uploaded(files, data_dir, D1)
+    assert hub.count("/lfs-upload/", "PUT") == 4 + 2
+    # the share mart's file was neither written nor committed again
+    assert hub.commit_paths[REPO][-1] == {
+        "added": sorted([f"dim_models/snapshot_date={D1}/dim_models.parquet", "README.md", "observatory_push.json",
+                         f"dim_snapshots/snapshot_date={D1}/dim_snapshots.parquet"]),
+        "deleted": [f"fct_extra/snapshot_date={D1}/fct_extra.parquet"]}
+    assert files[share] == before[share]
+    manifest = json.loads(files["observatory_push.json"])["snapshots"][D1]["files"]
+    assert sorted(manifest) == sorted(local_marts(data_dir, D1))
+    assert {p: r["source_sha256"] for p, r in manifest.items()} == \
+        {p: sha256(source.read_bytes()) for p, source in local_marts(data_dir, D1).items()}
+    assert push(capfd)[1].startswith("Nothing new to push")
+
+
+def test_a_file_removed_from_the_repo_is_pushed_again(data_dir, hub, capfd):
+    assert push(capfd)[0] == 0
+    path = f"dim_models/snapshot_date={D1}/dim_models.parquet"
+    before = server_files(hub)[path]
+    status, _ = hub.apply_commit(REPO, [{"key": "header", "value": {"summary": "remove a file"}},
+                                        {"key": "deletedFile", "value": {"path": path}}])
+    assert status == 200 and path not in server_files(hub)
+    code, out, err = push(capfd)
+    assert code == 0, err
+    assert server_files(hub)[path] == before
+    assert hub.commit_paths[REPO][-1]["added"] == [path]  # the card and manifest, unchanged, are not sent again
+    assert_snapshot_uploaded(server_files(hub), data_dir, D1)
 
 
 def test_push_all_sends_every_published_snapshot_in_one_commit(data_dir, hub, capfd):
@@ -243,8 +329,7 @@ def test_push_all_sends_every_published_snapshot_in_one_commit(data_dir, hub, ca
     assert code == 0, err
     files = server_files(hub)
     for date in (D1, D2, D3):
-        for path, data in local_marts(data_dir, date).items():
-            assert files[path] == data
+        assert_snapshot_uploaded(files, data_dir, date)
     assert len(commits(hub)) == 2
     assert sorted(json.loads(files["observatory_push.json"])["snapshots"]) == [D1, D2, D3]
     assert push(capfd, "--all")[1].startswith("Nothing new to push")
@@ -268,32 +353,41 @@ def _assert_unchanged(hub, data_dir, head, files, local_before):
     assert tree_state(data_dir) == local_before
 
 
-def test_an_lfs_upload_failing_mid_push_leaves_the_repo_as_it_was_and_a_rerun_completes(data_dir, hub, capfd):
+def _is_share_mart(body: bytes) -> bool:
+    return "share" in pq.ParquetFile(pa.BufferReader(body)).schema_arrow.names
+
+
+def test_an_lfs_upload_failing_mid_push_leaves_the_repo_as_it_was_and_a_rerun_completes(data_dir, hub, capfd,
+                                                                                        scratch):
     assert push(capfd)[0] == 0
     write_snapshot(lake(data_dir), D2, models=4)
     head, files, local_before = commits(hub)[0], dict(server_files(hub)), tree_state(data_dir)
     # the last new file in path order, so that a push committing file by file would have committed the others
-    failing = hashlib.sha256(local_marts(data_dir, D2)[f"dim_snapshots/snapshot_date={D2}/dim_snapshots.parquet"]).hexdigest()
     for _ in range(6):  # the first attempt and huggingface_hub's five retries
-        hub.fail_next(f"/lfs-upload/{failing}", "status", 500)
+        hub.fail_next_write("/lfs-upload/", _is_share_mart, "status", 500)
+    sent = len(hub.requests)
     code, out, err = push(capfd)
     assert code == 2
     message, hint = err.strip().splitlines()  # one line and a hint, nothing else
     assert message.startswith("observatory: the Hub failed while uploading") and "500" in message
     assert f"{REPO} is unchanged" in message and hint.startswith("hint: run the same command again")
     assert "Traceback" not in err
-    assert hub.count(f"/lfs-upload/{failing}", "PUT") == 6 and len(WAITS) >= 5
-    assert hub.count("/lfs-upload/", "PUT") > 6  # the other files of the snapshot were uploaded
+    assert not hub.faults and len(WAITS) >= 5
+    failing = [oid for oid in lfs_puts(hub, sent) if oid not in hub.lfs_objects]
+    assert len(set(failing)) == 1 and len(failing) == 6
+    assert len(lfs_puts(hub, sent)) == 6 + 2  # the other files of the snapshot were uploaded
     _assert_unchanged(hub, data_dir, head, files, local_before)
-    puts = hub.count("/lfs-upload/", "PUT")
+    assert os.listdir(scratch) == []  # the files written for the push are gone
+    sent = len(hub.requests)
     code, out, err = push(capfd)
     assert code == 0, err
-    assert hub.count("/lfs-upload/", "PUT") == puts + 1  # only the object that failed
-    for path, data in local_marts(data_dir, D2).items():
-        assert server_files(hub)[path] == data
+    assert lfs_puts(hub, sent) == failing[:1]  # only the object that failed
+    path = f"fct_country_download_share/snapshot_date={D2}/fct_country_download_share.parquet"
+    assert sha256(server_files(hub)[path]) == failing[0]
+    assert_snapshot_uploaded(server_files(hub), data_dir, D2)
 
 
-def test_a_commit_failing_leaves_the_repo_as_it_was_and_a_rerun_completes(data_dir, hub, capfd):
+def test_a_commit_failing_leaves_the_repo_as_it_was_and_a_rerun_completes(data_dir, hub, capfd, scratch):
     head, local_before = None, tree_state(data_dir)
     hub.fail_next("/commit/", "status", 500)
     code, out, err = push(capfd)
@@ -301,10 +395,10 @@ def test_a_commit_failing_leaves_the_repo_as_it_was_and_a_rerun_completes(data_d
     head = commits(hub)[0]
     assert len(commits(hub)) == 1 and set(server_files(hub)) == {".gitattributes"}  # only the new repo's own commit
     _assert_unchanged(hub, data_dir, head, {".gitattributes": hub.GITATTRIBUTES}, local_before)
+    assert os.listdir(scratch) == []
     code, out, err = push(capfd)
     assert code == 0, err
-    for path, data in local_marts(data_dir, D1).items():
-        assert server_files(hub)[path] == data
+    assert_snapshot_uploaded(server_files(hub), data_dir, D1)
     assert len(commits(hub)) == 2
 
 
@@ -400,7 +494,7 @@ def test_push_of_the_built_warehouse_holds_every_mart_with_its_dbt_description(b
     files = server_files(hub)
     for name in names:
         mart = name[:-len(".parquet")]
-        assert files[f"{mart}/snapshot_date=2026-06-05/{name}"] == (folder / name).read_bytes()
+        assert_uploaded(files[f"{mart}/snapshot_date=2026-06-05/{name}"], folder / name, "2026-06-05")
     metadata, body = card_metadata(hub)
     assert [c["config_name"] for c in metadata["configs"]] == [n[:-len(".parquet")] for n in names]
     marts_yml = yaml.safe_load((Path(__file__).parent.parent / "dbt_project/models/marts/_marts.yml").read_text())

@@ -98,9 +98,10 @@ def render_card(repo_id: str, marts: list[MartDoc], snapshots: list[SnapshotDoc]
         "builds on, and how that shifts snapshot by snapshot), built with Dagster and dbt from Hub snapshots.",
         "",
         f"Layout: one folder per mart, one Parquet file per snapshot: `<mart>/{PARTITION}=YYYY-MM-DD/<mart>.parquet`.",
-        "The snapshot date is the folder's name (hive partitioning), not a column inside the files: read it with",
-        "`hive_partitioning = true` (DuckDB) or from the file path. Each mart is one configuration of this",
-        "dataset (the dataset viewer's subset).",
+        f"Every file carries its snapshot date as its first column, `{PARTITION}` (a date, the same as the",
+        "folder's name), so the files read the same with or without hive partitioning (the dataset viewer, the",
+        "SQL console, DuckDB, `datasets`). Each mart is one configuration of this dataset (the dataset viewer's",
+        "subset).",
         "",
         "## Snapshots",
         "",
@@ -135,8 +136,8 @@ def render_card(repo_id: str, marts: list[MartDoc], snapshots: list[SnapshotDoc]
         "With DuckDB (the `hf://` file system):",
         "",
         "```sql",
-        f"select * from read_parquet('hf://datasets/{repo_id}/{example}/*/*.parquet', hive_partitioning = true)",
-        f"where {PARTITION} = '{newest}' limit 10;",
+        f"select * from read_parquet('hf://datasets/{repo_id}/{example}/*/*.parquet')",
+        f"where {PARTITION} = date '{newest}' limit 10;",
         "```",
         "",
         "With the `datasets` library (one configuration per mart):",
@@ -145,6 +146,7 @@ def render_card(repo_id: str, marts: list[MartDoc], snapshots: list[SnapshotDoc]
         "from datasets import load_dataset",
         "",
         f'rows = load_dataset("{repo_id}", "{example}", split="train")',
+        f'newest = rows.filter(lambda row: str(row["{PARTITION}"]) == "{newest}")',
         "```",
         "",
         "## Marts",
@@ -152,7 +154,7 @@ def render_card(repo_id: str, marts: list[MartDoc], snapshots: list[SnapshotDoc]
     for mart in marts:
         lines += ["", f"### {mart.name}", "", _one_line(mart.description).replace("\\|", "|") or "(no description)", "",
                   "| column | type | description |", "|---|---|---|",
-                  f"| {PARTITION} | date (folder name) | The snapshot the row describes: the `{PARTITION}=` folder. |"]
+                  f"| {PARTITION} | date | The snapshot the row describes (first column; also the `{PARTITION}=` folder). |"]
         for column in mart.columns:
             if column.name == PARTITION:
                 continue

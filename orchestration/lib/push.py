@@ -1,20 +1,28 @@
 """Sharing the published marts as a Hugging Face dataset repo.
 
-Layout on the Hub: `<mart>/snapshot_date=<D>/<mart>.parquet` (the lake's files as they are), the
-dataset card README.md (lib/dataset_card.py: one config per mart, snapshots, licence) and
-`observatory_push.json`, the manifest of what was pushed (per snapshot: source, licence, and each
-file's sha256, size and rows).
+Layout on the Hub: `<mart>/snapshot_date=<D>/<mart>.parquet`, the dataset card README.md
+(lib/dataset_card.py: one config per mart, snapshots, licence) and `observatory_push.json`, the
+manifest of what was pushed (per snapshot: source, licence, and per file the sha256 of the lake file
+it was written from, and the uploaded file's sha256, size and rows).
+
+The uploaded files are the lake's rows with the snapshot date as their first column (`snapshot_date`,
+a date): the Hub's dataset viewer and SQL console read the files without hive partitioning, and the
+lake's files have no such column (the date is their folder's name). They are written with DuckDB to a
+temporary folder outside the data folder, removed once the push is over, failed or not; only the files
+to upload are written.
 
 A push is one commit: the new and changed files, the card and the manifest go in one
 `create_commit` (huggingface_hub uploads the LFS objects first, then commits them all at once,
 against the head it listed). A failure before the commit leaves the repo at its previous commit;
-running the same push again uploads what is still missing. Incremental: the repo's tree says
-which files are there with which sha256, and only snapshots with a missing or different file are
-pushed; with nothing new there is no commit.
+running the same push again uploads what is still missing. Incremental: a file's identity is the
+sha256 of the lake file it was written from, recorded in the manifest. A snapshot is pushed when its
+manifest entry differs from the lake (a file changed, added or removed, or the source recorded
+differently) or one of its files is missing from the repo's tree or differs from the one recorded;
+only its new or changed files are written and uploaded. With nothing new there is no commit.
 
 The token is huggingface_hub's (HF_TOKEN, or the saved login): never passed around, stored or
 printed here, and redacted from any message a server sends back. HF_ENDPOINT is honoured.
-Nothing is written locally.
+Nothing is written to the data folder.
 """
 
 from __future__ import annotations
@@ -23,11 +31,13 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.lib.dataset_card import Column, MartDoc, SnapshotDoc, render_card
+from orchestration.lib.sql import literal
 
 MANIFEST = "observatory_push.json"
 CARD = "README.md"
@@ -43,6 +53,8 @@ class PushRefused(Exception):
 
 @dataclass(frozen=True)
 class LakeFile:
+    """A published mart file of one snapshot (sha256 and size of the lake file)."""
+
     mart: str
     snapshot_date: str
     path: Path
@@ -55,6 +67,24 @@ class LakeFile:
         return f"{self.mart}/{PARTITION}={self.snapshot_date}/{self.mart}.parquet"
 
 
+@dataclass(frozen=True)
+class UploadFile:
+    """A lake file written for the Hub (its rows with the snapshot date as first column), to upload."""
+
+    source: LakeFile
+    path: Path
+    sha256: str
+    size: int
+
+    @property
+    def path_in_repo(self) -> str:
+        return self.source.path_in_repo
+
+    def record(self) -> dict:
+        return {"source_sha256": self.source.sha256, "sha256": self.sha256, "size": self.size,
+                "rows": self.source.rows}
+
+
 @dataclass
 class PushResult:
     repo_id: str
@@ -62,7 +92,7 @@ class PushResult:
     commit: str | None = None  # None: nothing new, no commit
     pushed: list[str] = field(default_factory=list)  # snapshot dates uploaded (new or changed)
     unchanged: list[str] = field(default_factory=list)
-    files: list[LakeFile] = field(default_factory=list)  # files uploaded
+    files: list[LakeFile] = field(default_factory=list)  # lake files written and uploaded
     deleted: list[str] = field(default_factory=list)  # repo paths of marts a rebuilt date no longer has
 
 
@@ -151,10 +181,35 @@ def build_card(repo_id: str, manifest: dict, schemas: dict[str, list[tuple[str, 
     return render_card(repo_id, mart_list, snapshots)
 
 
-def manifest_entry(doc: SnapshotDoc, files: list[LakeFile]) -> dict:
+def snapshot_fields(doc: SnapshotDoc) -> dict:
     return {"source": doc.source, "source_repo": doc.source_repo, "source_license": doc.source_license,
-            "is_synthetic": doc.is_synthetic, "n_rows": doc.n_rows,
-            "files": {f.path_in_repo: {"sha256": f.sha256, "size": f.size, "rows": f.rows} for f in files}}
+            "is_synthetic": doc.is_synthetic, "n_rows": doc.n_rows}
+
+
+def manifest_entry(doc: SnapshotDoc, files: dict[str, dict]) -> dict:
+    """A snapshot's manifest entry: its source fields and {repo path: record} of its files."""
+    return {**snapshot_fields(doc), "files": dict(sorted(files.items()))}
+
+
+def write_upload(source: LakeFile, folder: Path) -> UploadFile:
+    """`source`'s rows with the snapshot date as first column, written under `folder` for the Hub."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    target = folder / source.path_in_repo
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute("set preserve_insertion_order = true")
+        con.execute(f"copy (select cast({literal(source.snapshot_date)} as date) as {PARTITION}, * "
+                    f"from read_parquet({literal(source.path)}, hive_partitioning = false)) "
+                    f"to {literal(target)} (format parquet, compression zstd)")
+    finally:
+        con.close()
+    rows = pq.ParquetFile(target).metadata.num_rows
+    if rows != source.rows:
+        raise RuntimeError(f"{source.path_in_repo}: {rows} rows written for {source.rows} published")
+    return UploadFile(source, target, _sha256(target), target.stat().st_size)
 
 
 # --- the Hub ---------------------------------------------------------------------------------
@@ -248,17 +303,14 @@ def _remote_manifest(api, repo_id: str, revision: str) -> dict:
     return manifest if isinstance(manifest.get("snapshots"), dict) else {"snapshots": {}}
 
 
-def _git_sha1(path: Path) -> str:
-    data = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _matches(local: LakeFile, remote) -> bool:
-    if remote is None:
+def is_pushed(local: LakeFile, record: dict | None, remote) -> bool:
+    """Whether the repo holds `local` as written for the Hub: the manifest's `record` of its path was
+    written from the same lake file, and the repo's tree has that path with the recorded content."""
+    if not record or record.get("source_sha256") != local.sha256 or remote is None:
         return False
     if remote.lfs is not None:
-        return remote.lfs.sha256 == local.sha256
-    return remote.size == local.size and remote.blob_id == _git_sha1(local.path)
+        return remote.lfs.sha256 == record.get("sha256")
+    return remote.size == record.get("size")
 
 
 def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
@@ -291,38 +343,52 @@ def push(lake: Path, repo_id: str, dates: list[str], docs: dict[str, dict],
                   if isinstance(entry, RepoFile)}
         manifest = _remote_manifest(api, repo_id, head) if MANIFEST in remote else {"snapshots": {}}
         result = PushResult(repo_id, url)
+        kept: dict[str, dict[str, dict]] = {}  # date -> {repo path: record} of its files already there
+        docs_of = {date: snapshot_doc(lake, date) for date in dates}
         for date in dates:
-            changed = [f for f in local[date] if not _matches(f, remote.get(f.path_in_repo))]
+            pushed = manifest["snapshots"].get(date) or {}
+            records = pushed.get("files") or {}
+            doc = docs_of[date]
+            changed = [f for f in local[date] if not is_pushed(f, records.get(f.path_in_repo),
+                                                                remote.get(f.path_in_repo))]
             wanted = {f.path_in_repo for f in local[date]}
             stale = sorted(path for path in remote if path.split("/")[1:2] == [f"{PARTITION}={date}"]
                            and path.endswith(".parquet") and path not in wanted)
-            entry = manifest_entry(snapshot_doc(lake, date), local[date])
-            if changed or stale or manifest["snapshots"].get(date) != entry:
+            same_entry = set(records) == wanted and {k: pushed.get(k) for k in snapshot_fields(doc)} == \
+                snapshot_fields(doc)
+            if changed or stale or not same_entry:
                 result.pushed.append(date)
                 result.files += changed
                 result.deleted += stale
-                manifest["snapshots"][date] = entry
+                kept[date] = {f.path_in_repo: records[f.path_in_repo] for f in local[date] if f not in changed}
             else:
                 result.unchanged.append(date)
         if not result.pushed:
             return result
-        manifest = {"format": 1, "snapshots": dict(sorted(manifest["snapshots"].items()))}
-        card = build_card(repo_id, manifest, mart_schemas(lake, list(manifest["snapshots"])), docs)
-        operations = []
-        for f in result.files:
-            operation = CommitOperationAdd(f.path_in_repo, str(f.path))
-            operation.upload_info.sha256 = bytes.fromhex(f.sha256)  # hashed once, above
-            operations.append(operation)
-        operations += [CommitOperationDelete(path) for path in result.deleted]
-        operations += [CommitOperationAdd(CARD, card.encode()),
-                       CommitOperationAdd(MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())]
         plural = "s" if len(result.pushed) > 1 else ""
-        out(f"Pushing {len(result.files)} files ({sum(f.size for f in result.files) / 2**20:.1f} MiB) of "
-            f"snapshot{plural} {', '.join(result.pushed)} to {repo_id} in one commit")
-        step = "uploading the files and committing them"
-        info = api.create_commit(repo_id, operations, repo_type="dataset", parent_commit=head,
-                                 commit_message=f"Observatory marts: snapshot{plural} {', '.join(result.pushed)}",
-                                 commit_description=f"{len(result.files)} files from the Open Model Observatory lake.")
+        step = "writing the files to upload"
+        with tempfile.TemporaryDirectory(prefix="observatory-push-") as folder:
+            uploads = [write_upload(f, Path(folder)) for f in result.files]
+            for date in result.pushed:
+                records = {**kept[date], **{u.path_in_repo: u.record() for u in uploads
+                                            if u.source.snapshot_date == date}}
+                manifest["snapshots"][date] = manifest_entry(docs_of[date], records)
+            manifest = {"format": 2, "snapshots": dict(sorted(manifest["snapshots"].items()))}
+            card = build_card(repo_id, manifest, mart_schemas(lake, list(manifest["snapshots"])), docs)
+            operations = []
+            for u in uploads:
+                operation = CommitOperationAdd(u.path_in_repo, str(u.path))
+                operation.upload_info.sha256 = bytes.fromhex(u.sha256)  # hashed once, when written
+                operations.append(operation)
+            operations += [CommitOperationDelete(path) for path in result.deleted]
+            operations += [CommitOperationAdd(CARD, card.encode()),
+                           CommitOperationAdd(MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())]
+            out(f"Pushing {len(uploads)} files ({sum(u.size for u in uploads) / 2**20:.1f} MiB) of "
+                f"snapshot{plural} {', '.join(result.pushed)} to {repo_id} in one commit")
+            step = "uploading the files and committing them"
+            info = api.create_commit(repo_id, operations, repo_type="dataset", parent_commit=head,
+                                     commit_message=f"Observatory marts: snapshot{plural} {', '.join(result.pushed)}",
+                                     commit_description=f"{len(uploads)} files from the Open Model Observatory lake.")
         result.commit = info.oid
         return result
     except Exception as exc:
