@@ -50,6 +50,7 @@ class FakeHub:
         self.lfs_objects: dict[str, bytes] = {}  # sha256 -> bytes uploaded through the LFS batch API
         self.lfs_paths: set[tuple[str, str, str]] = set()  # (repo, sha, filename) committed as LFS files
         self.commit_paths: dict[str, list[dict]] = {}  # repo -> {"added", "deleted"} paths of each commit received
+        self.preupload_paths: dict[str, list[str]] = {}  # repo -> every path a client announced it would upload
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True  # a stalled answer never holds up the shutdown
         self._server.handle_error = lambda request, address: None  # the client gave up on a stalled answer
@@ -77,6 +78,7 @@ class FakeHub:
         self.lfs_objects.clear()
         self.lfs_paths.clear()
         self.commit_paths.clear()
+        self.preupload_paths.clear()
 
     def count(self, path_part: str, method: str | None = "GET") -> int:
         """Requests received so far whose path contains `path_part` (and of that method, unless None)."""
@@ -304,6 +306,7 @@ class FakeHub:
                     current = hub.repo_files(repo)
                     files = []
                     for item in json.loads(body)["files"]:
+                        hub.preupload_paths.setdefault(repo, []).append(item["path"])
                         lfs = item["path"].endswith(".parquet") or item["size"] > 10 * 2**20
                         data = current.get(item["path"])
                         oid = None if data is None else hashlib.sha256(data).hexdigest() if lfs else _git_sha1(data)

@@ -289,13 +289,17 @@ def test_a_rebuilt_snapshot_uploads_its_changed_files_and_drops_a_mart_it_lost(d
     shutil.rmtree(folder)
     write_snapshot(lake(data_dir), D1, models=7)  # dim_snapshots and dim_models change, fct_extra is gone
     assert (folder / "fct_country_download_share.parquet").read_bytes() == share_bytes  # the share mart is the same
+    announced_before = len(hub.preupload_paths[REPO])
     code, out, err = push(capfd)
     assert code == 0, err
     files = server_files(hub)
     assert f"fct_extra/snapshot_date={D1}/fct_extra.parquet" not in files
     assert_snapshot_uploaded(files, data_dir, D1)
     assert hub.count("/lfs-upload/", "PUT") == 4 + 2
-    # the share mart's file was neither written nor committed again
+    # the share mart's file was neither written (nor announced for upload) nor committed again
+    announced = [p for p in hub.preupload_paths[REPO][announced_before:] if p.endswith(".parquet")]
+    assert sorted(announced) == [f"dim_models/snapshot_date={D1}/dim_models.parquet",
+                                 f"dim_snapshots/snapshot_date={D1}/dim_snapshots.parquet"]
     assert hub.commit_paths[REPO][-1] == {
         "added": sorted([f"dim_models/snapshot_date={D1}/dim_models.parquet", "README.md", "observatory_push.json",
                          f"dim_snapshots/snapshot_date={D1}/dim_snapshots.parquet"]),
