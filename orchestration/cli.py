@@ -6,6 +6,7 @@
     observatory query "SQL"
     observatory report [--snapshot-date D]
     observatory export [--format parquet|csv] [--out DIR] [--snapshot-date D]
+    observatory push --repo ORG/NAME [--snapshot-date D | --all]
     observatory status
 """
 
@@ -57,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", type=Path, help="folder to write into (default: DATA_DIR/exports/<date>)")
     export.add_argument("--snapshot-date", help="YYYY-MM-DD (default: the newest built snapshot)")
 
+    push = commands.add_parser("push", help="share the published marts as a Hugging Face dataset repo (one commit; "
+                               "only snapshots not there yet or changed)")
+    push.add_argument("--repo", required=True, help="dataset repo id, ORG/NAME (created if missing); token: HF_TOKEN")
+    pushed = push.add_mutually_exclusive_group()
+    pushed.add_argument("--snapshot-date", help="YYYY-MM-DD (default: the newest published snapshot)")
+    pushed.add_argument("--all", action="store_true", help="every published snapshot")
+
     commands.add_parser("status", help="stored snapshots, the last refresh and its failing checks")
 
     backfill = commands.add_parser("backfill", help="ingest and build every date a history source offers in a range")
@@ -70,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     handlers = {"build": build_command, "query": query_command, "report": report_command,
-                "export": export_command, "status": status_command, "backfill": backfill_command}
+                "export": export_command, "status": status_command, "backfill": backfill_command,
+                "push": push_command}
     try:
         return handlers[args.command](args)
     except UserError as exc:
@@ -307,6 +316,33 @@ def export_command(args) -> int:
         print(f"Source licence: {licence or 'not recorded'} ({source}{' ' + repo_id if repo_id else ''}, "
               f"{dates} snapshots)")
     print(f"Licence notice: {out / 'NOTICE.txt'}")
+    return 0
+
+
+def push_command(args) -> int:
+    from orchestration.defs.transform.project import dbt_project
+    from orchestration.lib import push
+    from orchestration.lib.dataset_card import mart_docs
+
+    settings = Settings.from_env()
+    try:
+        push.check_repo_id(args.repo)
+        if not settings.duckdb_path.exists():
+            raise push.PushRefused(f"no warehouse at {settings.duckdb_path}\nbuild it first: observatory build")
+        dates = push.choose_dates(settings.lake_dir, args.snapshot_date, args.all)
+        result = push.push(settings.lake_dir, args.repo, dates, mart_docs(dbt_project().manifest_path))
+    except push.PushRefused as exc:
+        raise UserError(str(exc)) from None
+    if result.commit is None:
+        print(f"Nothing new to push: {args.repo} already holds snapshot{'s' if len(dates) > 1 else ''} "
+              f"{', '.join(result.unchanged)} as published here; no commit.")
+        return 0
+    for name in result.deleted:
+        print(f"  removed {name} (the rebuilt snapshot no longer has it)")
+    if result.unchanged:
+        print(f"Already there, unchanged: {', '.join(result.unchanged)}")
+    print(f"Pushed snapshot{'s' if len(result.pushed) > 1 else ''} {', '.join(result.pushed)} "
+          f"({len(result.files)} files) to {result.url} in commit {result.commit[:12]}")
     return 0
 
 
