@@ -46,24 +46,38 @@ def dim_models_data_tests() -> int:
     raise LookupError("dim_models is not declared in dbt_project/models/marts")
 
 
-def pick_partition(page, date: str) -> None:
-    """Choose the date in the launchpad's partition picker; when it is not offered (dynamic partitions
-    register dates as they come), add it with the launchpad's add-partition control."""
-    picker = page.get_by_placeholder("Partition")
-    picker.click()
-    picker.fill(date)
-    offered = page.get_by_role("menuitem", name=date, exact=True)
-    try:
-        offered.wait_for(timeout=5_000)
-    except Exception:  # not offered: a dynamic partitions definition without this date yet
-        page.keyboard.press("Escape")
-        page.get_by_role("button", name="Add new partition").click()
-        dialog = page.get_by_role("dialog")
-        dialog.get_by_placeholder("name").fill(date)
-        dialog.get_by_placeholder("name").press("Enter")
-        dialog.wait_for(state="hidden")
-    else:
-        offered.click()
+def add_partition(page, job_url: str, date: str) -> None:
+    """Register a date of a dynamic partitions definition the way the UI offers it: the job's
+    Partitions tab, Materialize…, "Add a partition"; the materialize dialog is then cancelled."""
+    page.goto(f"{job_url}/partitions")
+    page.get_by_role("button", name="Materialize…").click()
+    launch = page.get_by_role("dialog").filter(has_text="Partition selection")
+    launch.get_by_text("Add a partition", exact=True).click()
+    name = page.get_by_role("dialog").get_by_placeholder("name")
+    name.fill(date)
+    name.press("Enter")
+    name.wait_for(state="hidden")
+    launch.get_by_role("button", name="Cancel").click()
+    launch.wait_for(state="hidden")
+
+
+def pick_partition(page, job_url: str, date: str) -> None:
+    """Open the job's launchpad and choose the date in its partition picker. A date not offered (a
+    dynamic partitions definition registers dates as they come) is added first through the UI."""
+    for attempt in range(2):
+        page.goto(f"{job_url}/playground")
+        picker = page.get_by_placeholder("Partition")
+        picker.click()
+        picker.fill(date)
+        offered = page.get_by_role("menuitem", name=date, exact=True)
+        try:
+            offered.wait_for(timeout=10_000)
+            break
+        except Exception:  # playwright's TimeoutError: the picker does not offer the date
+            if attempt:
+                raise
+            add_partition(page, job_url, date)
+    offered.click()
     # The partition's tag appears above the editor once the launchpad has taken it.
     page.get_by_text(f"partition: {date}").wait_for()
 
@@ -85,8 +99,7 @@ def test_a_refresh_launched_from_the_launchpad_shows_its_rows_and_passed_checks(
         page.add_locator_handler(page.get_by_text("Join the Dagster community"),
                                  lambda: page.get_by_role("button", name="Skip").click())
         try:
-            page.goto(f"{ui.url}/locations/{LOCATION}/jobs/refresh_snapshot/playground")
-            pick_partition(page, SNAPSHOT)
+            pick_partition(page, f"{ui.url}/locations/{LOCATION}/jobs/refresh_snapshot", SNAPSHOT)
             # What a user types into the config editor: where this snapshot comes from.
             page.locator(".CodeMirror").click()
             page.keyboard.press("Control+A")
