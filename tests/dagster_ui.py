@@ -138,6 +138,13 @@ def stop(process: subprocess.Popen, grace: float = 20) -> list[int]:
     return group_members(pgid)
 
 
+def _interruptible() -> None:
+    """In the child before exec: a parent started in the background (nohup, `cmd &` in a script) may
+    ignore SIGINT, and ignored signals stay ignored across exec; dagster dev would then ignore the
+    SIGINT and SIGTERM it is stopped with (it maps SIGTERM to its SIGINT handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def dagster_dev(data_dir: Path, env: dict | None = None, startup_timeout: float = 120):
     """`dagster dev` on the project's code location, DATA_DIR `data_dir` and DAGSTER_HOME inside it,
@@ -162,7 +169,7 @@ def dagster_dev(data_dir: Path, env: dict | None = None, startup_timeout: float 
         process = subprocess.Popen(
             [str(BIN / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_interruptible,
         )
     ui = DagsterUI(f"http://127.0.0.1:{port}", process, log)
     try:
