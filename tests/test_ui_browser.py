@@ -4,13 +4,14 @@ typed into the editor), the run followed to success, then the dim_models asset p
 its row count and its checks."""
 
 import datetime as dt
+import os
 import time
 
 import duckdb
 import pytest
 import yaml
 
-from tests.browser import open_page
+from tests.browser import open_page, playwright_missing
 from tests.dagster_ui import PROJECT_ROOT, dagster_dev, processes_with_env
 from tests.snapshot_fixture import FIXTURE, model, write_fixture
 
@@ -82,8 +83,19 @@ def pick_partition(page, job_url: str, date: str) -> None:
     page.get_by_text(f"partition: {date}").wait_for()
 
 
+@pytest.fixture
+def browser(chromium):
+    """Chromium (the shared fixture: skipped when absent, failing under CI=true) and Playwright, alike."""
+    message = playwright_missing()
+    if message:
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI=true requires it")
+        pytest.skip(message)
+    return chromium
+
+
 @pytest.mark.e2e
-def test_a_refresh_launched_from_the_launchpad_shows_its_rows_and_passed_checks(tmp_path, chromium):
+def test_a_refresh_launched_from_the_launchpad_shows_its_rows_and_passed_checks(tmp_path, browser):
     from playwright.sync_api import expect
 
     started = time.monotonic()
