@@ -71,3 +71,12 @@ if __name__ == "__main__":
     # A trend chart may be a note of what it needs (fewer than two snapshots stored); the rest must draw.
     drawn = all(marks or (chart in TRENDS and outcome.notes[chart]) for chart, marks in outcome.charts.items())
     sys.exit(1 if outcome.console_errors or not drawn else 0)
+
+
+def playwright_missing() -> str | None:
+    """Why Playwright cannot drive a browser here (not installed), or None when it can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"playwright is not installed ({exc}; pip install playwright)"
+    return None
