@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT, REAL_SNAPSHOT, dbt_marts
+# The three daily snapshots test_trends_build builds with DuckDB (its session fixture, reused here).
+from tests.test_trends_build import DATES as TREND_DATES, trends_build  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
@@ -33,17 +35,15 @@ if MISSING or shutil.which("java") is None:
 REL_TOL = 1e-9
 
 
-@pytest.fixture(scope="module")
-def spark_build(real_build, tmp_path_factory):
-    """dbt build with the spark target over the real slice's raw snapshot (the one real_build ingested
-    and built with DuckDB); returns (Spark warehouse folder, seconds the build took)."""
-    root = tmp_path_factory.mktemp("spark")
+def _spark_dbt_build(data_dir: Path, snapshot_date: str, root: Path, *args: str) -> tuple[Path, float]:
+    """dbt build with the spark target of one snapshot of `data_dir` (raw snapshots and lake, as a
+    DuckDB build left them); returns (Spark warehouse folder, seconds the build took)."""
     warehouse_dir = root / "spark-warehouse"
     env = {
         **os.environ,
-        "DATA_DIR": str(real_build),
-        "LAKE_DIR": str(real_build / "warehouse" / "lake"),
-        "OBSERVATORY_SNAPSHOT_DATE": REAL_SNAPSHOT,
+        "DATA_DIR": str(data_dir),
+        "LAKE_DIR": str(data_dir / "warehouse" / "lake"),
+        "OBSERVATORY_SNAPSHOT_DATE": snapshot_date,
         "SPARK_WAREHOUSE_DIR": str(warehouse_dir),
         "SPARK_MASTER": "local[2]",
     }
@@ -51,7 +51,7 @@ def spark_build(real_build, tmp_path_factory):
     project = PROJECT_ROOT / "dbt_project"
     started = time.monotonic()
     result = subprocess.run(
-        [str(dbt), "build", "--target", "spark", "--exclude", "test_type:unit",
+        [str(dbt), "build", "--target", "spark", "--exclude", "test_type:unit", *args,
          "--project-dir", str(project), "--profiles-dir", str(project),
          "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         cwd=root, env=env, capture_output=True, text=True, timeout=1800,
@@ -59,6 +59,12 @@ def spark_build(real_build, tmp_path_factory):
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-5000:]
     return warehouse_dir, seconds
+
+
+@pytest.fixture(scope="module")
+def spark_build(real_build, tmp_path_factory):
+    """The real slice's snapshot (ingested and built with DuckDB by real_build) built with Spark, data tests included."""
+    return _spark_dbt_build(real_build, REAL_SNAPSHOT, tmp_path_factory.mktemp("spark"))
 
 
 def _rows(relation_sql: str) -> tuple[list[str], list[tuple]]:
@@ -111,18 +117,48 @@ def test_spark_build_timing(spark_build, capsys):
 @pytest.mark.parametrize("mart", sorted(dbt_marts()))
 def test_spark_mart_equals_duckdb(mart, spark_build, real_build):
     warehouse_dir, _ = spark_build
-    duckdb_file = real_build / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}" / f"{mart}.parquet"
+    _assert_same_mart(mart, real_build / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}", warehouse_dir)
+
+
+def test_a_later_snapshot_builds_on_spark_from_the_lake(trends_build, tmp_path_factory):  # noqa: F811
+    """The third of three snapshots DuckDB built one after the other, built again with Spark: it reads
+    the two earlier snapshots from the lake (period downloads, stalls, adoption series) and writes only
+    its own snapshot's rows, equal to DuckDB's, mart by mart. Models only: the data tests ran above."""
+    snapshot_date = TREND_DATES[-1]
+    warehouse_dir, _ = _spark_dbt_build(
+        trends_build, snapshot_date, tmp_path_factory.mktemp("spark-trends"), "--exclude", "test_type:data"
+    )
+    lake = trends_build / "warehouse" / "lake" / f"snapshot_date={snapshot_date}"
+    failures = {}
+    for mart in sorted(dbt_marts()):
+        try:
+            _assert_same_mart(mart, lake, warehouse_dir)
+        except AssertionError as error:
+            failures[mart] = str(error)[:500]
+        spark_files = f"{warehouse_dir}/marts.db/{mart}/*.parquet"
+        _, dates = _rows(f"(select distinct cast(snapshot_date as varchar) from read_parquet('{spark_files}'))")
+        assert set(dates) <= {(snapshot_date,)}, f"{mart} holds other snapshots: {dates}"
+    assert not failures, failures
+
+
+def _assert_same_mart(mart: str, lake_folder: Path, warehouse_dir: Path) -> None:
+    duckdb_file = lake_folder / f"{mart}.parquet"
     spark_folder = warehouse_dir / "marts.db" / mart
     assert duckdb_file.exists(), f"the DuckDB build published no {mart}"
     assert spark_folder.is_dir(), f"Spark built no {mart}"
 
+    # The lake's file holds no snapshot_date (the folder names it; DuckDB reads it from there, as the
+    # last column): the columns are compared as a set, the values in one order.
     duck_columns, duck_rows = _rows(f"read_parquet('{duckdb_file}')")
-    spark_columns, spark_rows = _rows(f"read_parquet('{spark_folder}/*.parquet')")
-    assert spark_columns == duck_columns
+    spark_columns, _ = _rows(f"read_parquet('{spark_folder}/*.parquet') limit 0")
+    assert sorted(spark_columns) == sorted(duck_columns)
+    _, spark_rows = _rows(
+        "(select " + ", ".join(f'"{column}"' for column in duck_columns) + f" from read_parquet('{spark_folder}/*.parquet'))"
+    )
 
     duck_rows = sorted((tuple(_plain(v) for v in row) for row in duck_rows), key=_sort_key)
     spark_rows = sorted((tuple(_plain(v) for v in row) for row in spark_rows), key=_sort_key)
-    assert len(spark_rows) == len(duck_rows)
+    assert len(spark_rows) == len(duck_rows), f"{mart}: {len(spark_rows)} rows on Spark, {len(duck_rows)} on DuckDB"
     for duck_row, spark_row in zip(duck_rows, spark_rows):
         differing = [
             (column, duck_value, spark_value)
