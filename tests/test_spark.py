@@ -35,9 +35,10 @@ if MISSING or shutil.which("java") is None:
 REL_TOL = 1e-9
 
 
-def _spark_dbt_build(data_dir: Path, snapshot_date: str, root: Path, *args: str) -> tuple[Path, float]:
+def _spark_dbt_build(data_dir: Path, snapshot_date: str, root: Path, *exclude: str) -> tuple[Path, float]:
     """dbt build with the spark target of one snapshot of `data_dir` (raw snapshots and lake, as a
-    DuckDB build left them); returns (Spark warehouse folder, seconds the build took)."""
+    DuckDB build left them), without the dbt unit tests and `exclude`; returns (Spark warehouse
+    folder, seconds the build took)."""
     warehouse_dir = root / "spark-warehouse"
     env = {
         **os.environ,
@@ -51,7 +52,7 @@ def _spark_dbt_build(data_dir: Path, snapshot_date: str, root: Path, *args: str)
     project = PROJECT_ROOT / "dbt_project"
     started = time.monotonic()
     result = subprocess.run(
-        [str(dbt), "build", "--target", "spark", "--exclude", "test_type:unit", *args,
+        [str(dbt), "build", "--target", "spark", "--exclude", "test_type:unit", *exclude,
          "--project-dir", str(project), "--profiles-dir", str(project),
          "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         cwd=root, env=env, capture_output=True, text=True, timeout=1800,
@@ -126,7 +127,7 @@ def test_a_later_snapshot_builds_on_spark_from_the_lake(trends_build, tmp_path_f
     its own snapshot's rows, equal to DuckDB's, mart by mart. Models only: the data tests ran above."""
     snapshot_date = TREND_DATES[-1]
     warehouse_dir, _ = _spark_dbt_build(
-        trends_build, snapshot_date, tmp_path_factory.mktemp("spark-trends"), "--exclude", "test_type:data"
+        trends_build, snapshot_date, tmp_path_factory.mktemp("spark-trends"), "test_type:data"
     )
     lake = trends_build / "warehouse" / "lake" / f"snapshot_date={snapshot_date}"
     failures = {}
