@@ -62,12 +62,6 @@ def _spark_dbt_build(data_dir: Path, snapshot_date: str, root: Path, *exclude: s
     return warehouse_dir, seconds
 
 
-@pytest.fixture(scope="module")
-def spark_build(real_build, tmp_path_factory):
-    """The real slice's snapshot (ingested and built with DuckDB by real_build) built with Spark, data tests included."""
-    return _spark_dbt_build(real_build, REAL_SNAPSHOT, tmp_path_factory.mktemp("spark"))
-
-
 def _rows(relation_sql: str) -> tuple[list[str], list[tuple]]:
     import duckdb
 
@@ -108,17 +102,14 @@ def _same(left, right) -> bool:
     return left == right
 
 
-def test_spark_build_timing(spark_build, capsys):
-    warehouse_dir, seconds = spark_build
+def test_the_real_slice_built_on_spark_equals_the_duckdb_build(real_build, tmp_path_factory, capsys):
+    """The real slice's snapshot (ingested and built with DuckDB by real_build) built again with Spark,
+    every dbt data test included: every mart equal to DuckDB's. One test, so that a parallel run builds
+    it once; the failures name every differing mart."""
+    warehouse_dir, seconds = _spark_dbt_build(real_build, REAL_SNAPSHOT, tmp_path_factory.mktemp("spark"))
     with capsys.disabled():
         print(f"\nSpark dbt build of the real slice: {seconds:.0f} s")
-    assert (warehouse_dir / "marts.db").is_dir()
-
-
-@pytest.mark.parametrize("mart", sorted(dbt_marts()))
-def test_spark_mart_equals_duckdb(mart, spark_build, real_build):
-    warehouse_dir, _ = spark_build
-    _assert_same_mart(mart, real_build / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}", warehouse_dir)
+    _assert_same_marts(real_build / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}", warehouse_dir, REAL_SNAPSHOT)
 
 
 def test_a_later_snapshot_builds_on_spark_from_the_lake(trends_build, tmp_path_factory):  # noqa: F811
@@ -129,16 +120,20 @@ def test_a_later_snapshot_builds_on_spark_from_the_lake(trends_build, tmp_path_f
     warehouse_dir, _ = _spark_dbt_build(
         trends_build, snapshot_date, tmp_path_factory.mktemp("spark-trends"), "test_type:data"
     )
-    lake = trends_build / "warehouse" / "lake" / f"snapshot_date={snapshot_date}"
+    _assert_same_marts(trends_build / "warehouse" / "lake" / f"snapshot_date={snapshot_date}", warehouse_dir, snapshot_date)
+
+
+def _assert_same_marts(lake_folder: Path, warehouse_dir: Path, snapshot_date: str) -> None:
+    """Every mart Spark built equals the DuckDB build's published one and holds only the run's snapshot."""
     failures = {}
     for mart in sorted(dbt_marts()):
         try:
-            _assert_same_mart(mart, lake, warehouse_dir)
+            _assert_same_mart(mart, lake_folder, warehouse_dir)
+            spark_files = f"{warehouse_dir}/marts.db/{mart}/*.parquet"
+            _, dates = _rows(f"(select distinct cast(snapshot_date as varchar) from read_parquet('{spark_files}'))")
+            assert set(dates) <= {(snapshot_date,)}, f"{mart} holds other snapshots: {dates}"
         except AssertionError as error:
             failures[mart] = str(error)[:500]
-        spark_files = f"{warehouse_dir}/marts.db/{mart}/*.parquet"
-        _, dates = _rows(f"(select distinct cast(snapshot_date as varchar) from read_parquet('{spark_files}'))")
-        assert set(dates) <= {(snapshot_date,)}, f"{mart} holds other snapshots: {dates}"
     assert not failures, failures
 
 
