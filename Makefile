@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
 export DO_NOT_TRACK = 1
 export HF_HUB_DISABLE_TELEMETRY = 1
 
-.PHONY: install run test test-fast dev bench docs screenshot clean
+.PHONY: install install-spark run test test-fast dev bench docs screenshot clean
 
 # The virtualenv is rebuilt when the dependency pins change. Bytecode is compiled at install:
 # with PYTHONDONTWRITEBYTECODE set, every start would otherwise recompile Dagster and dbt (~6 s).
@@ -21,6 +21,11 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 install: $(BIN)/.installed
+
+# The optional Spark engine (pyspark, dbt-spark; Java 17 needed to run it). The main lock constrains
+# the install, so dbt-core, dbt-adapters and every other shared package stay at their pins.
+install-spark: install  ## add the Spark engine to the virtualenv (dbt target `spark`; tests/test_spark.py then runs)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-spark.lock -c requirements.lock
 
 # The sample's last six days: the first has no previous snapshot, 2026-01-17 is a Hub-wide stall.
 SERIES_FROM ?= 2026-01-15

@@ -6,6 +6,10 @@
   published marts) and raw_table (the raw files beside the models).
 #}
 {% macro optional_parquet(relation, pattern, columns) -%}
+    {{ return(adapter.dispatch('optional_parquet')(relation, pattern, columns)) }}
+{%- endmacro %}
+
+{% macro default__optional_parquet(relation, pattern, columns) -%}
     {%- set found = false -%}
     {%- if execute -%}
         {%- set result = run_query("select count(*) from glob('" ~ (pattern | replace("'", "''")) ~ "')") -%}
@@ -23,5 +27,18 @@
             select * from {{ relation }}
             {%- endif %}
         ) as files
+    )
+{%- endmacro %}
+
+{#
+  Spark: `pattern` is <folder>/snapshot_date=*/<file>; the relation becomes a table over those files
+  with exactly `columns` (spark_file_table), which gives no rows when no file exists yet.
+#}
+{% macro spark__optional_parquet(relation, pattern, columns) -%}
+    {%- set folder, file_name = pattern.split('/snapshot_date=*/') -%}
+    {%- do spark_file_table(relation, folder, file_name, columns=columns) -%}
+    (
+        select snapshot_date{% for column in columns %}, {{ adapter.quote(column) }}{% endfor %}
+        from {{ relation }}
     )
 {%- endmacro %}

@@ -2,7 +2,15 @@
 
 {# True when the list column holds any of `values` (exact match); false for a null list. #}
 {% macro has_any_tag(tags, values) -%}
+    {{ return(adapter.dispatch('has_any_tag')(tags, values)) }}
+{%- endmacro %}
+
+{% macro default__has_any_tag(tags, values) -%}
     coalesce(list_has_any({{ tags }}, [{% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}]), false)
+{%- endmacro %}
+
+{% macro spark__has_any_tag(tags, values) -%}
+    coalesce(arrays_overlap({{ tags }}, array({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})), false)
 {%- endmacro %}
 
 {# The last non-null value of `expr` in the window frame that follows (an `over (...)` clause). #}

@@ -23,7 +23,15 @@
 
 {# The org of a model id: the namespace before '/', null for a legacy id without one. #}
 {% macro org_of(model_id) -%}
+    {{ return(adapter.dispatch('org_of')(model_id)) }}
+{%- endmacro %}
+
+{% macro default__org_of(model_id) -%}
     case when strpos({{ model_id }}, '/') > 0 then split_part({{ model_id }}, '/', 1) end
+{%- endmacro %}
+
+{% macro spark__org_of(model_id) -%}
+    case when instr({{ model_id }}, '/') > 0 then split_part({{ model_id }}, '/', 1) end
 {%- endmacro %}
 
 {#

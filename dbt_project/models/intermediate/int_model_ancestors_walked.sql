@@ -23,7 +23,7 @@ walk as (
         relation,
         parent_model_id as ancestor_model_id,
         1 as depth,
-        [model_id, parent_model_id] as visited
+        {{ list_of(['model_id', 'parent_model_id']) }} as visited
     from links
     where parent_model_id <> model_id
 
@@ -35,13 +35,13 @@ walk as (
         walk.relation,
         links.parent_model_id as ancestor_model_id,
         walk.depth + 1 as depth,
-        list_append(walk.visited, links.parent_model_id) as visited
+        {{ list_append('walk.visited', 'links.parent_model_id') }} as visited
     from walk
     inner join links
         on links.snapshot_date = walk.snapshot_date
         and links.model_id = walk.ancestor_model_id
     where walk.depth < 10
-        and not list_contains(walk.visited, links.parent_model_id)
+        and not {{ list_contains('walk.visited', 'links.parent_model_id') }}
 
 ),
 

@@ -33,7 +33,7 @@ walk as (
         model_id,
         model_id as chain_model_id,
         0 as depth,
-        [model_id] as visited
+        {{ list_of(['model_id']) }} as visited
     from models
 
     union all
@@ -43,13 +43,13 @@ walk as (
         walk.model_id,
         first_parents.parent_model_id as chain_model_id,
         walk.depth + 1 as depth,
-        list_append(walk.visited, first_parents.parent_model_id) as visited
+        {{ list_append('walk.visited', 'first_parents.parent_model_id') }} as visited
     from walk
     inner join first_parents
         on first_parents.snapshot_date = walk.snapshot_date
         and first_parents.model_id = walk.chain_model_id
     where walk.depth < 10
-        and not list_contains(walk.visited, first_parents.parent_model_id)
+        and not {{ list_contains('walk.visited', 'first_parents.parent_model_id') }}
 
 ),
 

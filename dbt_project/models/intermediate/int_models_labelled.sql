@@ -46,8 +46,8 @@ chain_facts as (
         chains.snapshot_date,
         chains.model_id,
         max(chains.depth) as lineage_depth,
-        arg_max(chains.chain_model_id, chains.depth) as root_model_id,
-        arg_min(orgs.country, chains.depth) filter (where chains.depth >= 1 and orgs.country is not null)
+        {{ value_at_max('chains.chain_model_id', 'chains.depth') }} as root_model_id,
+        {{ value_at_min('orgs.country', 'chains.depth') }} filter (where chains.depth >= 1 and orgs.country is not null)
             as base_country
     from chains
     left join orgs

@@ -44,10 +44,10 @@ provider_years as (
         provider_spans.provider,
         years.release_year
     from provider_spans
-    cross join lateral (
-        select unnest(range(provider_spans.first_year, extract(year from provider_spans.snapshot_date) + 1))
-            as release_year
-    ) as years
+    {{ cross_join_list(
+        integers_from_to('provider_spans.first_year', 'extract(year from provider_spans.snapshot_date)'),
+        'years', 'release_year'
+    ) }}
 
 ),
 

@@ -37,7 +37,7 @@ spine as (
     select snapshots.snapshot_date, tracked_providers.provider, days.day
     from snapshots
     cross join tracked_providers
-    cross join lateral {{ days_from_to(days_before('snapshots.snapshot_date', 363), 'snapshots.snapshot_date') }} as days
+    {{ cross_join_days(days_before('snapshots.snapshot_date', 363), 'snapshots.snapshot_date', 'days') }}
 
 ),
 

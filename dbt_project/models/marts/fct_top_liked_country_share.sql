@@ -18,7 +18,7 @@ like_cutoffs as (
     -- above it can be in a top 100, so the ranking sorts a few hundred rows, not the Hub.
     select
         snapshot_date,
-        case when count(likes) >= 100 then list_min(max(likes, 100)) end as cutoff
+        case when count(likes) >= 100 then {{ nth_largest('likes', 100) }} end as cutoff
     from models
     group by snapshot_date
 
@@ -41,7 +41,7 @@ ranked as (
 
 cutoffs as (
 
-    select unnest([10, 50, 100]) as top_n
+    select {{ unnest_rows(list_of([10, 50, 100]), 'top_n') }}
 
 ),
 

@@ -43,7 +43,7 @@ cutoffs as (
         metric,
         case
             when count(metric_value) >= {{ weekly_top_n() }}
-            then list_min(max(metric_value, {{ weekly_top_n() }}))
+            then {{ nth_largest('metric_value', weekly_top_n()) }}
         end as cutoff
     from metric_values
     group by snapshot_date, week_start, metric

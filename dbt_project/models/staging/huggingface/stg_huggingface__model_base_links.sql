@@ -14,7 +14,7 @@
 with source as (
 
     select cast(snapshot_date as date) as snapshot_date, id as model_id, baseModels, tags
-    from {{ source('huggingface', 'models') }}
+    from {{ raw_source('models') }}
     where {{ build_scope() }}
 
 ),
@@ -25,18 +25,20 @@ listed as (
     select
         snapshot_date,
         model_id,
-        case when len(baseModels.models) > 0 then 'base_models' else 'tag' end as link_source,
+        case when {{ list_length('baseModels.models') }} > 0 then 'base_models' else 'tag' end as link_source,
         case
-            when len(baseModels.models) > 0 then
-                list_transform(baseModels.models, lambda m: {'parent_model_id': m.id, 'relation': baseModels.relation})
+            when {{ list_length('baseModels.models') }} > 0 then
+                {{ list_transform('baseModels.models', 'm',
+                    struct_of({'parent_model_id': 'm.id', 'relation': 'baseModels.relation'})) }}
             else
-                list_transform(
-                    list_filter(tags, lambda t: regexp_matches(t, '^base_model:(adapter|finetune|quantized|merge):.')),
-                    lambda t: {
-                        'parent_model_id': regexp_extract(t, '^base_model:[a-z]+:(.+)$', 1),
-                        'relation': regexp_extract(t, '^base_model:([a-z]+):', 1)
-                    }
-                )
+                {{ list_transform(
+                    list_filter('tags', 't', regexp_matches('t', "'^base_model:(adapter|finetune|quantized|merge):.'")),
+                    't',
+                    struct_of({
+                        'parent_model_id': "regexp_extract(t, '^base_model:[a-z]+:(.+)$', 1)",
+                        'relation': "regexp_extract(t, '^base_model:([a-z]+):', 1)"
+                    })
+                ) }}
         end as parents
     from source
 
@@ -48,10 +50,10 @@ real_parents as (
         snapshot_date,
         model_id,
         link_source,
-        list_filter(
-            parents,
-            lambda p: coalesce(trim(p.parent_model_id), '') <> '' and lower(p.parent_model_id) <> lower(model_id)
-        ) as parents
+        {{ list_filter(
+            'parents', 'p',
+            "coalesce(trim(p.parent_model_id), '') <> '' and lower(p.parent_model_id) <> lower(model_id)"
+        ) }} as parents
     from listed
 
 ),
@@ -63,12 +65,9 @@ first_listings as (
         snapshot_date,
         model_id,
         link_source,
-        list_filter(
-            parents,
-            lambda p, position: list_position(list_transform(parents, lambda q: q.parent_model_id), p.parent_model_id) = position
-        ) as parents
+        {{ list_first_occurrences('parents', 'parent_model_id') }} as parents
     from real_parents
-    where len(parents) > 0
+    where {{ list_length('parents') }} > 0
 
 ),
 
@@ -77,8 +76,7 @@ unnested as (
     select
         snapshot_date,
         model_id,
-        unnest(parents) as parent,
-        generate_subscripts(parents, 1) as parent_rank,
+        {{ unnest_with_position('parents', 'parent', 'parent_rank') }},
         link_source
     from first_listings
 

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('huggingface', 'models') }}
+    select * from {{ raw_source('models') }}
 
 ),
 
@@ -25,7 +25,7 @@ renamed as (
         trendingScore as trending_score,
         pipeline_tag,
         library_name,
-        nullif(substr(list_filter(tags, lambda t: starts_with(t, 'license:'))[1], 9), '') as license,
+        nullif(substr({{ list_element(list_filter('tags', 't', starts_with('t', "'license:'")), 1) }}, 9), '') as license,
         safetensors.total as total_params,
         tags,
         {{ has_any_tag('tags', ['gguf', 'mlx']) }} as has_gguf_or_mlx_tag,

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('huggingface', 'quarantined_rows') }}
+    select * from {{ raw_source('quarantined_rows') }}
 
 ),
 
