@@ -317,6 +317,7 @@ def status_command(args) -> int:
     store = SnapshotStore(settings.raw_models_dir)
     _recover_snapshots(settings, store)
     stored = store.list()
+    run_history.register_stored_dates(settings)
     if not stored:
         print(f"No snapshot stored under {settings.raw_models_dir}. Build one: observatory build")
         return 0

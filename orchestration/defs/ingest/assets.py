@@ -10,6 +10,7 @@ from pydantic import Field
 
 from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
+from orchestration.defs.refusal import refuse
 from orchestration.lib.locks import exclusive
 from orchestration.defs.resources import ObservatorySettings
 from orchestration.lib.raw_schema import REPO_KINDS
@@ -210,26 +211,6 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, obs
         asset_key=MANIFESTS_KEY,
         metadata={"manifest": dg.MetadataValue.json(manifest), "ingested_at": manifest["ingested_at"]},
     )
-
-
-REFUSED_TAG = "observatory/refused"
-
-
-class Refused(dg.DagsterExecutionInterruptedError):
-    """The run is refused: nothing was written and the stored snapshot stays as it was."""
-
-
-def refuse(context: dg.AssetExecutionContext, reason: str):
-    """End the run as canceled, with `reason` on its ingest step and in its tag observatory/refused.
-
-    Dagster marks a date's partition failed when a run that planned it ends in FAILURE without
-    materializing it (partition_status_cache.build_failed_and_in_progress_partition_subset). A refusal
-    harmed nothing, so it must not turn the date's 25 built assets red: the run is canceled instead
-    (the step that refused shows the reason; every later step is skipped)."""
-    context.log.error(f"refused: {reason}")
-    context.instance.add_run_tags(context.run.run_id, {REFUSED_TAG: reason[:250]})
-    context.instance.report_run_canceling(context.run, message=f"Refused: {reason}")
-    raise Refused(reason) from None
 
 
 def _column_schema(path: Path) -> dg.TableSchema:
