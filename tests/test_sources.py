@@ -205,9 +205,12 @@ def test_the_sensor_takes_its_settings_from_the_observatory_resource(tmp_path, m
     monkeypatch.setenv("SCHEDULE_SOURCE", "hub_stats")  # would ask the (unreachable) Hub
     sensor = defs.resolve_sensor_def("hub_refresh_sensor")
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources)
+        context = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
+                                          resources=defs.resources)
         result = sensor.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests] == ["2025-03-02"]
+    # The date becomes a partition in the same tick.
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["2025-03-02"]]
     assert result.run_requests[0].run_config == {"ops": {"ingest_snapshot": {"config": {"source": "dir"}}}}
 
 
