@@ -52,7 +52,7 @@ def refuse_partial_build(context: dg.AssetExecutionContext, dbt_keys) -> None:
     publish step of the same run. A selection with dbt models but without warehouse/published (one
     mart materialized from its page), or publishing without the dbt step, is refused before dbt starts."""
     run = context.run
-    selected = set(run.asset_selection) if run.asset_selection is not None else None
+    selected = set(run.asset_selection) if run.asset_selection else None  # None or empty: the whole job
     steps = set(run.step_keys_to_execute) if run.step_keys_to_execute is not None else None
     dbt_selected = selected is None or bool(selected & set(dbt_keys))
     dbt_runs = dbt_selected and (steps is None or DBT_STEP in steps)
