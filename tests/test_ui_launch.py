@@ -162,7 +162,7 @@ def _statuses(instance, keys):
 
 def test_a_refused_launch_harms_nothing_and_leaves_the_dates_assets_materialized(built_copy):
     root, data_dir, instance = built_copy
-    manifest = data_dir / "raw" / "models" / f"snapshot_date={DATE}" / "manifest.json"
+    manifest = data_dir / "raw" / "models" / f"snapshot_date={DATE}" / "_manifest.json"
     manifest_before = manifest.read_text()
     keys = [MODELS, DIM_MODELS, PUBLISHED, dg.AssetKey(["reports", "snapshot_report"])]
     assert set(_statuses(instance, keys).values()) == {dg.AssetPartitionStatus.MATERIALIZED}
@@ -191,19 +191,24 @@ def test_a_partial_build_is_refused_before_dbt_and_leaves_no_scratch(built_copy,
     _, data_dir, instance = built_copy
     published = data_dir / "warehouse" / "observatory.duckdb"
     published_before = published.read_bytes()
+    building = scratch_path(published, "run").parent.parent
+
+    def scratch_folders():  # every run's scratch warehouse (the symlink `active` only names the last one)
+        return sorted(p.name for p in building.iterdir() if not p.is_symlink()) if building.exists() else []
+
+    assert scratch_folders() == []
     result = _refresh_job().execute_in_process(instance=instance, partition_key=DATE, asset_selection=selection,
                                                raise_on_error=False)
 
     run = instance.get_run_by_id(result.run_id)
     assert run.status == dg.DagsterRunStatus.CANCELED
     reason = run.tags["observatory/refused"]
-    assert "launch the job refresh_snapshot for this date, or Materialize all of the date" in reason
-    assert "without warehouse/published" in reason if selection == [DIM_MODELS] else "without building" in reason
+    assert reason.startswith(f"build the snapshot {DATE} whole: launch the job refresh_snapshot for this date "
+                             "(or Materialize all of the date); this run selects ")
+    assert "without warehouse/published" in reason if selection == [DIM_MODELS] else "without the dbt step" in reason
     assert not [e for e in result.all_events if e.is_step_success or e.event_type_value == "ASSET_MATERIALIZATION"]
-    scratch = scratch_path(published, result.run_id).parent
-    assert not scratch.exists() or not any(scratch.iterdir())
-    building = scratch.parent
-    assert not building.exists() or not any(building.iterdir())
+    assert not scratch_path(published, result.run_id).parent.exists()
+    assert scratch_folders() == []
     assert published.read_bytes() == published_before
     assert set(_statuses(instance, selection).values()) == {dg.AssetPartitionStatus.MATERIALIZED}
 

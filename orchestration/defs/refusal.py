@@ -18,6 +18,6 @@ def refuse(context: dg.AssetExecutionContext, reason: str):
     failed refusal would turn every built asset of the date red although nothing was harmed. A
     canceled run marks none of them failed, and the UI shows the run as canceled, the step as failed."""
     context.log.error(f"refused: {reason}")
-    context.instance.add_run_tags(context.run.run_id, {REFUSED_TAG: reason[:250]})
+    context.instance.add_run_tags(context.run.run_id, {REFUSED_TAG: reason[:1000]})
     context.instance.report_run_canceling(context.run, message=f"Refused: {reason}")
     raise Refused(reason) from None

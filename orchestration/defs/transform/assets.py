@@ -60,13 +60,11 @@ def refuse_partial_build(context: dg.AssetExecutionContext, dbt_keys) -> None:
     missing = sorted(k.to_user_string() for k in dbt_keys if selected is not None and k not in selected)
     if dbt_runs and publish_runs and not missing:
         return
-    what = ("dbt models without warehouse/published: they would be built into a scratch warehouse that nothing "
-            "publishes" if dbt_runs and not publish_runs else
-            "warehouse/published without building the whole snapshot in the same run (dbt's scratch warehouse "
-            "belongs to the run that built it)" if not dbt_runs else
+    what = ("dbt models without warehouse/published: nothing would publish what dbt builds" if not publish_runs else
+            "warehouse/published without the dbt step: this run has nothing built to publish" if not dbt_runs else
             f"only some dbt models ({len(missing)} left out, e.g. {missing[0]})")
-    refuse(context, f"this run selects {what}. Build the snapshot {context.partition_key} whole: launch the job "
-                    "refresh_snapshot for this date, or Materialize all of the date")
+    refuse(context, f"build the snapshot {context.partition_key} whole: launch the job refresh_snapshot for this "
+                    f"date (or Materialize all of the date); this run selects {what}")
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
