@@ -215,6 +215,11 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     if result is None:
         return BuildResult(request.snapshot_date, False, errors=errors)
     if not result.success:
+        from orchestration.defs.refusal import REFUSED_TAG
+
+        refused = instance.get_run_by_id(result.run_id).tags.get(REFUSED_TAG)
+        if refused:  # nothing was written: one line, no Dagster wrapper
+            return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=[f"refused: {refused}"])
         errors = []
         for event in result.all_events:
             if event.is_step_failure:

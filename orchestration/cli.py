@@ -142,7 +142,9 @@ def build_command(args) -> int:
     if not result.success:
         for line in result.errors:
             print(f"observatory: {line}", file=sys.stderr)
-        print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
+        outcome = "was refused, nothing changed" if result.errors[:1] and result.errors[0].startswith("refused: ") \
+            else "failed"
+        print(f"observatory: the build of {snapshot_date} {outcome} (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
         _print_disk_hint(settings)
         return 1
