@@ -32,8 +32,12 @@ def register_stored_dates(settings: Settings) -> None:
     from orchestration.building import register_partitions
 
     history = instance(settings)
-    if history is not None:
+    if history is None:
+        return
+    try:
         register_partitions(history, settings)
+    except Exception:  # a read-only run history: status still reads, the UI shows the dates at the next build
+        pass
 
 
 def last_check_status(settings: Settings, snapshot_date: str):

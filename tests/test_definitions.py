@@ -83,3 +83,4 @@ def test_every_run_is_one_process_so_the_snapshot_lock_spans_dbt_to_publish():
     definitions = defs()
     assert definitions.resolve_job_def("refresh_snapshot").executor_def is dg.in_process_executor
     assert definitions.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+    assert definitions.resolve_job_def("register_snapshot_dates").executor_def is dg.in_process_executor
