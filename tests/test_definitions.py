@@ -21,6 +21,7 @@ def test_definitions_load_and_line_up():
     from orchestration.definitions import defs
 
     definitions = defs()
+    dg.Definitions.validate_loadable(definitions)  # what `make dev` checks: e.g. op and job names do not clash
     graph = definitions.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"huggingface/models", "huggingface/snapshot_manifests", "staging/stg_huggingface__models",

@@ -22,8 +22,7 @@ refresh_job = dg.define_asset_job(
 
 
 class RegisterDatesConfig(dg.Config):
-    """Snapshot dates to add as partitions. Adding a date builds nothing: afterwards select the
-    dates in a backfill (Materialize -> missing, or the job refresh_snapshot with a source)."""
+    """Snapshot dates to add as partitions; nothing is built: then backfill them from the job refresh_snapshot."""
 
     start: str = Field(alias="from", description="First date, YYYY-MM-DD.")
     end: str = Field(alias="to", description="Last date, YYYY-MM-DD (included).")
@@ -32,7 +31,7 @@ class RegisterDatesConfig(dg.Config):
         "Wednesday for hub_weekly's weekly copies, e.g. 2024-07-24)."))
 
 
-@dg.op(name="register_snapshot_dates", description="Add the dates from..to as snapshot_date partitions (no build).")
+@dg.op(name="add_snapshot_dates", description="Add the dates from..to as snapshot_date partitions (no build).")
 def register_snapshot_dates_op(context: dg.OpExecutionContext, config: RegisterDatesConfig) -> None:
     try:
         dates = dates_between(config.start, config.end, config.every)

@@ -23,8 +23,7 @@ SourceName = Literal["hub_stats", "hub_weekly", "dir", "file", "api", "sample"]
 
 
 class IngestConfig(dg.Config):
-    """Where this snapshot date's data comes from. Required: there is no default source, and the
-    synthetic sample is used only when named."""
+    """Where this date's snapshot comes from: `source` is required (none is assumed; synthetic data only when named)."""
 
     # Internal: the sensor and the command line always pass `source`; a UI launch without it is
     # refused by Dagster's config check before any run exists.
