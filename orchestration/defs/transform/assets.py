@@ -177,7 +177,7 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
         settings = observatory.get()
         run_id = context.run.run_id
         lock = settings.snapshot_lock(context.partition_key)
-        # Normally held since the dbt step of this run; taken here when only this step is re-executed.
+        # Held since the dbt step of this run (a run without it is refused above); taking it again is a no-op.
         hold_for_run(lock, run_id, f"snapshot {context.partition_key}", settings.lock_timeout_s, context.log)
         try:
             rows = publish(settings.duckdb_path, run_id, context.partition_key, settings.raw_models_dir)
