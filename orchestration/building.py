@@ -91,10 +91,12 @@ def remote_job_origin(job_name: str):
 
 def stored_dates(settings: Settings) -> list[str]:
     """The snapshot dates of the raw store (the folder names: no manifest is read)."""
-    prefix = "snapshot_date="
+    import re
+
     if not settings.raw_models_dir.is_dir():
         return []
-    return sorted(p.name[len(prefix):] for p in settings.raw_models_dir.glob(f"{prefix}*") if p.is_dir())
+    names = (re.fullmatch(r"snapshot_date=(\d{4}-\d{2}-\d{2})", p.name) for p in settings.raw_models_dir.iterdir())
+    return sorted(name.group(1) for name in names if name)
 
 
 def register_partitions(instance, settings: Settings, *dates: str) -> list[str]:

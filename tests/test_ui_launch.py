@@ -244,3 +244,15 @@ def test_status_registers_the_stored_dates(built_copy):
     assert result.returncode == 0, result.stderr
     assert DATE in instance.get_dynamic_partitions("snapshot_date")
     assert os.environ["DATA_DIR"] == str(data_dir) and Path(os.environ["DAGSTER_HOME"]).parent == data_dir
+
+
+def test_the_stored_dates_are_the_raw_stores_date_folders(tmp_path):
+    from orchestration.building import stored_dates
+    from orchestration.settings import Settings
+
+    settings = Settings(tmp_path / "data", tmp_path / "data" / "w.duckdb", None, None, None, 50, "x/y", ())
+    assert stored_dates(settings) == []
+    for name in ("snapshot_date=2026-01-20", "snapshot_date=2025-12-31", "snapshot_date=2026-01-20.partial",
+                 ".incoming", "snapshot_date=x"):
+        (settings.raw_models_dir / name).mkdir(parents=True)
+    assert stored_dates(settings) == ["2025-12-31", "2026-01-20"]
