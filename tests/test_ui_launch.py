@@ -256,3 +256,30 @@ def test_the_stored_dates_are_the_raw_stores_date_folders(tmp_path):
                  ".incoming", "snapshot_date=x"):
         (settings.raw_models_dir / name).mkdir(parents=True)
     assert stored_dates(settings) == ["2025-12-31", "2026-01-20"]
+
+
+def test_a_backfill_registers_its_whole_range_before_building(tmp_path, monkeypatch):
+    from orchestration import backfill as backfill_module
+    from orchestration.building import BuildResult
+    from orchestration.lib.sources import SnapshotRequest
+    from orchestration.settings import Settings
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))  # set by the backfill, restored after
+    settings = Settings(tmp_path / "data", tmp_path / "data" / "w.duckdb", None, None, None, 50, "x/y", ())
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    for date in ("2025-01-03", "2025-01-06", "2025-01-08", "2025-02-01"):
+        (folder / f"models-{date}.parquet").write_bytes(b"x")
+    seen = []
+
+    def no_build(settings, request):  # what a build finds registered when it starts
+        instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+        seen.append(sorted(instance.get_dynamic_partitions("snapshot_date")))
+        instance.dispose()
+        return BuildResult(request.snapshot_date, True)
+
+    monkeypatch.setattr(backfill_module, "build_one_date", no_build)
+    failed = backfill_module.backfill(settings, SnapshotRequest(source="dir", snapshot_date="", dir=folder),
+                                      "2025-01-04", "2025-01-31", out=lambda line: None)
+    assert failed == []
+    assert seen == [["2025-01-06", "2025-01-08"]] * 2
