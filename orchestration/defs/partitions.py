@@ -1,7 +1,7 @@
 """One partition per snapshot date, shared by the raw snapshot, every dbt model, check and the report.
 
-The partitions are the dates stored or asked for, never a calendar: `observatory build` and
-`backfill` add their date before the run, any CLI build or status adds the dates already stored,
+The partitions are the dates stored or asked for, never a calendar: `observatory build` adds its
+date before the run and `backfill` its range, any CLI build or status adds the dates already stored,
 the refresh sensor adds the date it requests, and the job `register_snapshot_dates` adds a range
 from the UI (then "Materialize -> missing" backfills exactly those dates).
 """
