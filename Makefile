@@ -56,7 +56,9 @@ screenshot: install  ## docs/report.png from the newest report (needs chromium)
 dev: install  ## the Dagster UI on http://localhost:3000
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
+	# No -m: dagster dev reads pyproject.toml [tool.dagster], so the code location is named observatory,
+	# the name the command line's runs carry.
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev
 
 clean:  ## remove built data (raw snapshots, warehouse, run history, reports, exports, benchmark scratch) and dbt artifacts
 	rm -rf $(DATA_DIR)/raw $(DATA_DIR)/warehouse $(DATA_DIR)/dagster_home $(DATA_DIR)/reports $(DATA_DIR)/exports $(DATA_DIR)/benchmark dbt_project/target

@@ -11,7 +11,8 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from orchestration.building import BuildResult, built_dates, run_build
+from orchestration.building import BuildRefused, BuildResult, built_dates, open_instance, prepare_environment, \
+    register_partitions, run_build
 from orchestration.lib.snapshot_store import SnapshotStore
 from orchestration.lib.sources import SnapshotRequest, check_request, get_source
 from orchestration.settings import Settings
@@ -51,6 +52,11 @@ def backfill(settings: Settings, template: SnapshotRequest, start: str, end: str
     """Build each remaining date from `start` to `end`; returns the dates that failed."""
     todo, done = plan(settings, template, start, end, every)
     total = len(todo) + len(done)
+    try:  # every date of the range is a partition from the start: the UI shows what is still to build
+        prepare_environment(settings)
+        register_partitions(open_instance(settings), settings, *todo, *done)
+    except BuildRefused:
+        pass  # the first date's build says why, in its line
     out(f"backfill {template.source} {start}..{end} (every {every}): {total} dates offered, "
         f"{len(done)} already stored and built, {len(todo)} to build")
     failed: list[str] = []

@@ -71,6 +71,42 @@ def open_instance(settings: Settings):
     return instance
 
 
+# The code location's name, as `make dev` loads it (pyproject.toml [tool.dagster] code_location_name).
+LOCATION_NAME = "observatory"
+
+
+def remote_job_origin(job_name: str):
+    """The origin a run launched from the UI carries: the job in the code location `observatory`.
+
+    The job page lists runs tagged `.dagster/repository` = `__repository__@observatory` (the tag
+    Dagster derives from this origin) and the Overview timeline groups runs by it: without it, a
+    run of the command line shows on the Runs page only."""
+    from dagster._core.definitions.repository_definition.valid_definitions import SINGLETON_REPOSITORY_NAME
+    from dagster._core.remote_origin import RemoteRepositoryOrigin
+    from dagster._core.workspace.load_target import ModuleTarget
+
+    [location] = ModuleTarget("orchestration.definitions", None, os.getcwd(), LOCATION_NAME).create_origins()
+    return RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME).get_job_origin(job_name)
+
+
+def stored_dates(settings: Settings) -> list[str]:
+    """The snapshot dates of the raw store (the folder names: no manifest is read)."""
+    import re
+
+    if not settings.raw_models_dir.is_dir():
+        return []
+    names = (re.fullmatch(r"snapshot_date=(\d{4}-\d{2}-\d{2})", p.name) for p in settings.raw_models_dir.iterdir())
+    return sorted(name.group(1) for name in names if name)
+
+
+def register_partitions(instance, settings: Settings, *dates: str) -> list[str]:
+    """Make the stored dates and `dates` partitions of the code location (idempotent; one read when
+    nothing is new). Returns the dates added."""
+    from orchestration.defs.partitions import register_dates
+
+    return register_dates(instance, [*stored_dates(settings), *dates])
+
+
 # The process running a build, so `status` can tell a build that was killed from one still running.
 PID_TAG = "observatory/pid"
 PROCESS_START_TAG = "observatory/process_start"
@@ -115,6 +151,8 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     The request has been checked (check_request)."""
     prepare_environment(settings)
     instance = open_instance(settings)
+    # The date is a partition before its run exists (and so is every stored date), as the UI sees them.
+    register_partitions(instance, settings, request.snapshot_date)
     source = get_source(request.source)
     # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
     wanted = source.identity(request) if source.local else None
@@ -179,6 +217,11 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     if result is None:
         return BuildResult(request.snapshot_date, False, errors=errors)
     if not result.success:
+        from orchestration.defs.refusal import REFUSED_TAG
+
+        refused = instance.get_run_by_id(result.run_id).tags.get(REFUSED_TAG)
+        if refused:  # nothing was written: one line, no Dagster wrapper
+            return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=[f"refused: {refused}"])
         errors = []
         for event in result.all_events:
             if event.is_step_failure:
@@ -195,6 +238,12 @@ def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, asset_se
     """Run the refresh job for one date in this process: (its result, []), or (None, [why it could not finish])."""
     from orchestration.lib.locks import release_all
 
+    import functools
+
+    # execute_in_process records its run without the code location's origin; the UI's job page and
+    # timeline need it (remote_job_origin): the run is created with it, and executed here as before.
+    create_run = instance.create_run_for_job
+    instance.create_run_for_job = functools.partial(create_run, remote_job_origin=remote_job_origin(job.name))
     try:
         result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
             run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
@@ -203,6 +252,7 @@ def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, asset_se
     except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
         return None, [f"the build of {snapshot_date} could not finish: {innermost(exc)}"]
     finally:
+        del instance.create_run_for_job
         release_all()  # the snapshot lock of a run whose publish step did not run (a blocking check failed)
     return result, []
 

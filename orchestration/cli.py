@@ -151,7 +151,9 @@ def build_command(args) -> int:
     if not result.success:
         for line in result.errors:
             print(f"observatory: {line}", file=sys.stderr)
-        print(f"observatory: the build of {snapshot_date} failed (run {result.run_id}; details in the "
+        outcome = "was refused, nothing changed" if result.errors[:1] and result.errors[0].startswith("refused: ") \
+            else "failed"
+        print(f"observatory: the build of {snapshot_date} {outcome} (run {result.run_id}; details in the "
               "Dagster UI: make dev)", file=sys.stderr)
         _print_disk_hint(settings)
         return 1
@@ -353,6 +355,7 @@ def status_command(args) -> int:
     store = SnapshotStore(settings.raw_models_dir)
     _recover_snapshots(settings, store)
     stored = store.list()
+    run_history.register_stored_dates(settings)
     if not stored:
         print(f"No snapshot stored under {settings.raw_models_dir}. Build one: observatory build")
         return 0

@@ -26,6 +26,20 @@ def instance(settings: Settings):
         raise UserError(str(exc)) from None
 
 
+def register_stored_dates(settings: Settings) -> None:
+    """Every stored snapshot date becomes a partition the UI shows (idempotent, nothing written when
+    none is new); skipped before the first build, when there is no run history yet."""
+    from orchestration.building import register_partitions
+
+    history = instance(settings)
+    if history is None:
+        return
+    try:
+        register_partitions(history, settings)
+    except Exception:  # a read-only run history: status still reads, the UI shows the dates at the next build
+        pass
+
+
 def last_check_status(settings: Settings, snapshot_date: str):
     """The checks of the last successful build of the snapshot, or None when none is recorded."""
     import dagster as dg
@@ -67,8 +81,12 @@ def last_refresh(settings: Settings) -> LastRefresh | None:
         history.report_run_failed(run, f"interrupted: the build process (pid {run.tags[PID_TAG]}) ended "
                                        "without finishing the run (killed?)")
     record = history.get_run_record_by_id(run.run_id)
+    from orchestration.defs.refusal import REFUSED_TAG
+
     if interrupted:
         state = f"interrupted (its process {run.tags[PID_TAG]} is gone)"
+    elif REFUSED_TAG in run.tags:
+        state = f"refused, nothing changed: {run.tags[REFUSED_TAG]}"
     elif run.is_finished:
         ended = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc).isoformat(timespec="seconds")
         state = f"{record.dagster_run.status.value.lower()}, ended {ended}"

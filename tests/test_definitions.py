@@ -21,6 +21,7 @@ def test_definitions_load_and_line_up():
     from orchestration.definitions import defs
 
     definitions = defs()
+    dg.Definitions.validate_loadable(definitions)  # what `make dev` checks: e.g. op and job names do not clash
     graph = definitions.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"huggingface/models", "huggingface/snapshot_manifests", "staging/stg_huggingface__models",
@@ -83,3 +84,4 @@ def test_every_run_is_one_process_so_the_snapshot_lock_spans_dbt_to_publish():
     definitions = defs()
     assert definitions.resolve_job_def("refresh_snapshot").executor_def is dg.in_process_executor
     assert definitions.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+    assert definitions.resolve_job_def("register_snapshot_dates").executor_def is dg.in_process_executor

@@ -461,8 +461,12 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     partition = "2026-01-20"
     run_config = {"ops": {"ingest_snapshot": {"config": {"source": "sample", "sample_rows": 300}}}}
 
+    import dagster as dg
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("snapshot_date", [partition])
     sound = build_definitions().resolve_job_def("refresh_snapshot").execute_in_process(
-        partition_key=partition, run_config=run_config)
+        partition_key=partition, run_config=run_config, instance=instance)
     assert sound.success
     published = tmp_path / "data" / "warehouse" / "observatory.duckdb"
     folder = tmp_path / "data" / "warehouse" / "lake" / f"snapshot_date={partition}"
@@ -511,7 +515,7 @@ def test_a_failing_blocking_check_stops_publication(tmp_path, monkeypatch):
     monkeypatch.setattr(project, "dbt_resource", lambda: CorruptingDbt(
         project_dir=project.dbt_project(), dbt_executable=project.dbt_executable()))
     broken = build_definitions().resolve_job_def("refresh_snapshot").execute_in_process(
-        partition_key=partition, run_config=run_config, raise_on_error=False)
+        partition_key=partition, run_config=run_config, raise_on_error=False, instance=instance)
 
     assert not broken.success
     k, n = reversed_group["k"], reversed_group["n"]

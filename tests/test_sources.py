@@ -205,14 +205,17 @@ def test_the_sensor_takes_its_settings_from_the_observatory_resource(tmp_path, m
     monkeypatch.setenv("SCHEDULE_SOURCE", "hub_stats")  # would ask the (unreachable) Hub
     sensor = defs.resolve_sensor_def("hub_refresh_sensor")
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, definitions=defs, resources=defs.resources)
+        context = dg.build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
+                                          resources=defs.resources)
         result = sensor.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests] == ["2025-03-02"]
+    # The date becomes a partition in the same tick.
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["2025-03-02"]]
     assert result.run_requests[0].run_config == {"ops": {"ingest_snapshot": {"config": {"source": "dir"}}}}
 
 
-def test_a_launch_without_a_source_fails_clearly_and_stores_nothing(tmp_path):
-    """A UI launch with no config and no HUB_SOURCE never falls back to the synthetic sample."""
+def test_a_launch_without_a_source_is_refused_before_any_run_and_stores_nothing(tmp_path):
+    """A UI launch with no config never falls back to the synthetic sample: `source` is required."""
     import dataclasses
 
     import dagster as dg
@@ -222,11 +225,11 @@ def test_a_launch_without_a_source_fails_clearly_and_stores_nothing(tmp_path):
 
     settings = dataclasses.replace(settings_for(tmp_path), hub_source=None)
     with dg.instance_for_test() as instance:
-        result = dg.materialize([ingest_snapshot], partition_key="2026-06-05", instance=instance, raise_on_error=False,
-                                resources={"observatory": ObservatorySettings.from_settings(settings)})
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data
-    assert "no source for snapshot 2026-06-05: set ops.ingest_snapshot.config.source" in failure.user_failure_data.description
+        instance.add_dynamic_partitions("snapshot_date", ["2026-06-05"])
+        with pytest.raises(dg.DagsterInvalidConfigError, match='Missing required config entry "ops"'):
+            dg.materialize([ingest_snapshot], partition_key="2026-06-05", instance=instance,
+                           resources={"observatory": ObservatorySettings.from_settings(settings)})
+        assert instance.get_runs() == []
     assert not (settings.data_dir / "raw").exists()
 
 

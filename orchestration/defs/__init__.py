@@ -19,7 +19,7 @@ def build_definitions(settings=None) -> dg.Definitions:
     from orchestration.defs.checks.assets import metric_checks
     from orchestration.defs.ingest.assets import ingest_snapshot
     from orchestration.defs.report.assets import snapshot_report
-    from orchestration.defs.schedules import build_refresh_sensor, refresh_job
+    from orchestration.defs.schedules import build_refresh_sensor, refresh_job, register_snapshot_dates_job
     from orchestration.defs.transform.assets import build_dbt_assets, build_publish_asset
     from orchestration.defs.transform.project import dbt_resource
     from orchestration.defs.transform.translator import source_specs
@@ -38,7 +38,7 @@ def build_definitions(settings=None) -> dg.Definitions:
         assets=[*with_code_references(python_assets, [dbt_models], settings_resource.get()),
                 *source_specs(dbt_models, produced)],
         asset_checks=metric_checks,
-        jobs=[refresh_job],
+        jobs=[refresh_job, register_snapshot_dates_job],
         sensors=[build_refresh_sensor(settings_resource.hub_poll_minutes)],
         resources={"dbt": dbt_resource(), "observatory": settings_resource},
         # A run is one process, so the snapshot date's lock its dbt step takes is still held when its

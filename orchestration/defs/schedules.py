@@ -1,9 +1,13 @@
-"""The refresh job, and the sensor that runs it when the Hub has a new day of real data."""
+"""The refresh job, the sensor that runs it when the Hub has a new day of real data, and the job
+that registers snapshot dates (partitions) from the UI."""
 
 import datetime as dt
+from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
+from orchestration.defs.partitions import dates_between, register_dates, snapshot_partitions
 from orchestration.defs.resources import ObservatorySettings
 from orchestration.settings import Settings
 
@@ -15,6 +19,38 @@ refresh_job = dg.define_asset_job(
     # One process per run: the snapshot date's lock is held from the dbt step to the publish step.
     executor_def=dg.in_process_executor,
 )
+
+
+class RegisterDatesConfig(dg.Config):
+    """Snapshot dates to add as partitions; nothing is built: then backfill them from the job refresh_snapshot."""
+
+    start: str = Field(alias="from", description="First date, YYYY-MM-DD.")
+    end: str = Field(alias="to", description="Last date, YYYY-MM-DD (included).")
+    every: Literal["day", "week"] = Field(default="day", description=(
+        "day: every date of the range; week: the first date and every seventh day after it (start on a "
+        "Wednesday for hub_weekly's weekly copies, e.g. 2024-07-24)."))
+
+
+@dg.op(name="add_snapshot_dates", description="Add the dates from..to as snapshot_date partitions (no build).")
+def register_snapshot_dates_op(context: dg.OpExecutionContext, config: RegisterDatesConfig) -> None:
+    try:
+        dates = dates_between(config.start, config.end, config.every)
+    except ValueError as exc:
+        raise dg.Failure(f"cannot register these dates: {exc}") from None
+    added = register_dates(context.instance, dates)
+    context.log.info(f"{len(dates)} dates from {config.start} to {config.end} (every {config.every}): "
+                     f"{len(added)} added, {len(dates) - len(added)} already partitions")
+
+
+@dg.job(
+    name="register_snapshot_dates",
+    description="Register a range of snapshot dates as partitions, so that a backfill in the UI builds exactly "
+    "them. Nothing is fetched or built; the command line registers its dates itself.",
+    executor_def=dg.in_process_executor,
+)
+def register_snapshot_dates_job():
+    register_snapshot_dates_op()
+
 
 def refresh_request(settings: Settings, today: str) -> dg.RunRequest | dg.SkipReason:
     """What the sensor asks for: today's snapshot from the configured source (SCHEDULE_SOURCE,
@@ -64,6 +100,11 @@ def build_refresh_sensor(poll_minutes: int) -> dg.SensorDefinition:
     )
     def hub_refresh_sensor(context: dg.SensorEvaluationContext, observatory: ObservatorySettings):
         today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-        return refresh_request(observatory.get(), today)
+        request = refresh_request(observatory.get(), today)
+        if isinstance(request, dg.SkipReason):
+            return request
+        # The date becomes a partition in the same tick, before its run is created.
+        return dg.SensorResult(run_requests=[request], dynamic_partitions_requests=[
+            snapshot_partitions.build_add_request([request.partition_key])])
 
     return hub_refresh_sensor

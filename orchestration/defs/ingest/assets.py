@@ -3,12 +3,15 @@
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.defs.catalog import OWNERS
 from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
+from orchestration.defs.refusal import refuse
 from orchestration.lib.locks import exclusive
 from orchestration.defs.resources import ObservatorySettings
 from orchestration.lib.raw_schema import REPO_KINDS
@@ -16,20 +19,36 @@ from orchestration.lib.snapshot_store import SnapshotExistsError, SnapshotStore,
 from orchestration.settings import Settings
 
 
-class IngestConfig(dg.Config):
-    """Where the snapshot comes from. Unset fields fall back to HUB_SOURCE, HUB_FILE, HUB_DIR, SAMPLE_ROWS;
-    with neither `source` nor HUB_SOURCE the run fails (the synthetic sample is used only when named)."""
+# The launchpad's choices for `source`; a test holds them equal to lib.sources.SOURCE_NAMES.
+SourceName = Literal["hub_stats", "hub_weekly", "dir", "file", "api", "sample"]
 
-    source: str | None = None
-    file: str | None = None
-    dir: str | None = None
-    revision: str | None = None
-    sample_rows: int | None = None
-    replace: bool = False
-    # Local files of other kinds for source file (hub sources fetch their own).
-    datasets_file: str | None = None
-    spaces_file: str | None = None
-    papers_file: str | None = None
+
+class IngestConfig(dg.Config):
+    """Where this date's snapshot comes from: `source` is required (none is assumed; synthetic data only when named)."""
+
+    # Internal: the sensor and the command line always pass `source`; a UI launch without it is
+    # refused by Dagster's config check before any run exists.
+    source: SourceName = Field(description=(
+        "hub_stats: the dataset cfahlgren1/hub-stats, the last revision of the date (or `revision`); "
+        "hub_weekly: the weekly copy of the date in hfmlsoc/hub_weekly_snapshots (ODbL-1.0); "
+        "dir: the file models-<date>.parquet in the folder `dir`; "
+        "file: the hub-stats Parquet file `file` (with datasets_file, spaces_file, papers_file if you have them); "
+        "api: the Hub's models API now (only for today's date); "
+        "sample: SYNTHETIC data (`sample_rows` models), to try the warehouse, never mixed with real dates."))
+    file: str | None = Field(default=None, description="source file: path of the models Parquet file (default HUB_FILE).")
+    dir: str | None = Field(default=None, description=(
+        "source dir: folder holding models-YYYY-MM-DD.parquet files (default HUB_DIR)."))
+    revision: str | None = Field(default=None, description=(
+        "source hub_stats: the dataset commit to ingest (default: the last one of the date)."))
+    sample_rows: int | None = Field(default=None, description="source sample: number of models (default SAMPLE_ROWS).")
+    replace: bool = Field(default=False, description=(
+        "DESTRUCTIVE: overwrite the snapshot already stored for this date when the input differs. The "
+        "previous raw snapshot is deleted and cannot be fetched again if its source has moved on. A stored "
+        "real snapshot is never replaced by the synthetic sample. Leave false: a date already stored from "
+        "the same input is simply rebuilt."))
+    datasets_file: str | None = Field(default=None, description="source file: the hub-stats datasets.parquet of the date.")
+    spaces_file: str | None = Field(default=None, description="source file: the hub-stats spaces.parquet of the date.")
+    papers_file: str | None = Field(default=None, description="source file: the hub-stats daily_papers.parquet of the date.")
 
 
 def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> tuple[StoredSnapshot, str]:
@@ -42,13 +61,19 @@ def ingest(request: SnapshotRequest, settings: Settings, replace: bool, log) -> 
         log.info(source.describe(resolved))
     wanted = source.identity(request, resolved)
     existing = store.get(request.snapshot_date)
+    if existing and replace and source.name == "sample" and not existing.manifest.get("synthetic"):
+        raise SnapshotExistsError(
+            f"snapshot {request.snapshot_date} is stored from {existing.manifest.get('source')} (real data); "
+            "it is never replaced by the synthetic sample"
+        )
     if existing and not replace:
         if wanted is not None and existing.manifest.get("identity") == wanted:
             log.info(f"snapshot {request.snapshot_date} is already stored from the same input; nothing to do")
             return existing, "unchanged"
         raise SnapshotExistsError(
             f"a different snapshot for {request.snapshot_date} is already stored "
-            f"(source {existing.manifest.get('source')}); replace it explicitly (config replace: true, CLI --replace)"
+            f"(source {existing.manifest.get('source')}); nothing was changed. Only to overwrite it (destructive: "
+            "the stored snapshot is deleted) set config replace: true (CLI --replace)"
         )
 
     store.incoming.mkdir(parents=True, exist_ok=True)
@@ -135,13 +160,7 @@ REPO_KEYS = {kind: dg.AssetKey(["huggingface", kind]) for kind in REPO_KINDS}
 )
 def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, observatory: ObservatorySettings):
     settings = observatory.get()
-    source = config.source or settings.hub_source
-    if not source:  # a launch from the UI without config: never the synthetic sample by default
-        raise dg.Failure(
-            f"no source for snapshot {context.partition_key}: set ops.ingest_snapshot.config.source in the launchpad "
-            "(hub_stats, hub_weekly, dir with config dir, file with config file, api; sample = synthetic data) "
-            "or HUB_SOURCE (and HUB_DIR / HUB_FILE) in the environment of `make dev`"
-        )
+    source = config.source
     request = SnapshotRequest(
         source=source,
         snapshot_date=context.partition_key,
@@ -155,8 +174,11 @@ def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, obs
         repo_files={kind: Path(path) for kind, path in (
             ("datasets", config.datasets_file), ("spaces", config.spaces_file), ("papers", config.papers_file)) if path},
     )
-    with exclusive(settings.raw_lock, "raw snapshot store", settings.lock_timeout_s, context.log):
-        stored, outcome = ingest(request, settings, config.replace, context.log)
+    try:
+        with exclusive(settings.raw_lock, "raw snapshot store", settings.lock_timeout_s, context.log):
+            stored, outcome = ingest(request, settings, config.replace, context.log)
+    except SnapshotExistsError as exc:
+        refuse(context, str(exc))
     manifest = stored.manifest
     yield dg.MaterializeResult(
         asset_key=MODELS_KEY,

@@ -5,8 +5,10 @@ import time
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
+from pydantic import Field
 
 from orchestration.defs.partitions import snapshot_partitions
+from orchestration.defs.refusal import refuse
 from orchestration.defs.transform.dbt_workarounds import environment
 from orchestration.defs.transform.project import dbt_project
 from orchestration.defs.transform.table_metadata import describe_tables
@@ -21,13 +23,37 @@ from orchestration.settings import Settings
 
 
 class DbtBuildConfig(dg.Config):
-    """full_refresh: this run may replace a warehouse of the previous layout (marts as tables).
+    """How dbt builds this snapshot date (always from scratch, then published by warehouse/published)."""
 
-    Every run builds its own snapshot date from scratch; to rebuild every stored snapshot, run
-    one build per date (`observatory build --full-refresh` does, or a backfill in the UI).
-    """
+    # Every run builds its own snapshot date; rebuilding every stored snapshot is one build per date
+    # (`observatory build --full-refresh` does that, or a backfill in the UI).
+    full_refresh: bool = Field(default=False, description=(
+        "Allow this run to replace a warehouse built by an older version of the observatory (marts stored "
+        "in the database file). Rebuilds only this date; leave false otherwise."))
 
-    full_refresh: bool = False
+
+PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
+DBT_STEP, PUBLISH_STEP = "observatory_dbt", "warehouse__published"
+
+
+def refuse_partial_build(context: dg.AssetExecutionContext, dbt_keys) -> None:
+    """A run builds a snapshot whole or not at all: dbt's scratch warehouse is published only by the
+    publish step of the same run. A selection with dbt models but without warehouse/published (one
+    mart materialized from its page), or publishing without the dbt step, is refused before dbt starts."""
+    run = context.run
+    selected = set(run.asset_selection) if run.asset_selection else None  # None or empty: the whole job
+    steps = set(run.step_keys_to_execute) if run.step_keys_to_execute is not None else None
+    dbt_selected = selected is None or bool(selected & set(dbt_keys))
+    dbt_runs = dbt_selected and (steps is None or DBT_STEP in steps)
+    publish_runs = (selected is None or PUBLISHED_KEY in selected) and (steps is None or PUBLISH_STEP in steps)
+    missing = sorted(k.to_user_string() for k in dbt_keys if selected is not None and k not in selected)
+    if dbt_runs and publish_runs and not missing:
+        return
+    what = ("dbt models without warehouse/published: nothing would publish what dbt builds" if not publish_runs else
+            "warehouse/published without the dbt step: this run has nothing built to publish" if not dbt_runs else
+            f"only some dbt models ({len(missing)} left out, e.g. {missing[0]})")
+    refuse(context, f"build the snapshot {context.partition_key} whole: launch the job refresh_snapshot for this "
+                    f"date (or Materialize all of the date); this run selects {what}")
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -44,6 +70,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def observatory_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig,
                         observatory: ObservatorySettings):
+        refuse_partial_build(context, context.assets_def.keys)
         settings = observatory.get()
         if not config.full_refresh and is_legacy(settings.duckdb_path):
             raise LegacyWarehouse(
@@ -122,7 +149,7 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
     marts = [key for key in dbt_assets_def.keys if key.path[0] == "marts"]
 
     @dg.asset(
-        key=["warehouse", "published"],
+        key=PUBLISHED_KEY,
         deps=marts,
         partitions_def=snapshot_partitions,
         backfill_policy=dg.BackfillPolicy.multi_run(1),
@@ -133,10 +160,11 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
         "one rename once every dbt test and blocking check passed; other dates are never touched.",
     )
     def published_warehouse(context: dg.AssetExecutionContext, observatory: ObservatorySettings) -> dg.MaterializeResult:
+        refuse_partial_build(context, dbt_assets_def.keys)
         settings = observatory.get()
         run_id = context.run.run_id
         lock = settings.snapshot_lock(context.partition_key)
-        # Normally held since the dbt step of this run; taken here when only this step is re-executed.
+        # Held since the dbt step of this run (a run without it is refused above); taking it again is a no-op.
         hold_for_run(lock, run_id, f"snapshot {context.partition_key}", settings.lock_timeout_s, context.log)
         try:
             rows = publish(settings.duckdb_path, run_id, context.partition_key, settings.raw_models_dir)
