@@ -167,7 +167,8 @@ def dagster_dev(data_dir: Path, env: dict | None = None, startup_timeout: float 
     started = time.monotonic()
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [str(BIN / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+            # As `make dev`: no -m, so the code location is pyproject's `observatory`, the one CLI runs name.
+            [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=_interruptible,
         )
