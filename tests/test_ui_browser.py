@@ -16,7 +16,7 @@ from tests.dagster_ui import PROJECT_ROOT, dagster_dev, processes_with_env
 from tests.snapshot_fixture import FIXTURE, model, write_fixture
 
 SNAPSHOT = "2026-06-05"
-LOCATION = "orchestration.definitions"
+LOCATION = "observatory"  # pyproject [tool.dagster] code_location_name, as make dev loads it
 RUN_TIMEOUT_S = 180
 # The floor minute: createdAt before it is impossible (README: Real data).
 FLOOR_MINUTE = dt.datetime(2022, 3, 2, 23, 29)

@@ -264,7 +264,10 @@ def test_a_backfill_registers_its_whole_range_before_building(tmp_path, monkeypa
     from orchestration.lib.sources import SnapshotRequest
     from orchestration.settings import Settings
 
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))  # set by the backfill, restored after
+    # The backfill sets these in this process's environment: restored after the test, as they were.
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+    for name in ("DATA_DIR", "DUCKDB_PATH", "LAKE_DIR"):  # setenv records a variable that was absent; delenv does not
+        monkeypatch.setenv(name, str(tmp_path / "unused"))
     settings = Settings(tmp_path / "data", tmp_path / "data" / "w.duckdb", None, None, None, 50, "x/y", ())
     folder = tmp_path / "dumps"
     folder.mkdir()
