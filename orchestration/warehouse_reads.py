@@ -64,7 +64,7 @@ def built_engines(con) -> dict[str, str | None]:
         " and table_name = 'dim_snapshots' and table_catalog = current_database()").fetchall()}
     if "engine" not in columns:  # every snapshot was built before the engine was recorded
         return {}
-    return {d.isoformat(): engine for d, engine in con.execute("select snapshot_date, engine from marts.dim_snapshots")}
+    return {d.isoformat(): engine for d, engine in con.execute("select snapshot_date, engine from marts.dim_snapshots").fetchall()}
 
 
 def built_snapshot(con, requested: str | None) -> str:

@@ -172,3 +172,15 @@ def test_spark_tables_are_loaded_into_the_scratch_duckdb_under_their_schema(tmp_
 def test_a_spark_warehouse_without_tables_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="Spark wrote no table"):
         load_spark_tables(tmp_path / "missing", tmp_path / "scratch.duckdb")
+
+
+def test_status_reads_the_engine_of_each_snapshot_and_none_before_it_was_recorded(tmp_path):
+    from orchestration.warehouse_reads import built_engines
+
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"))
+    con.execute("create schema marts; create view marts.dim_snapshots as select date '2026-06-05' as snapshot_date")
+    assert built_engines(con) == {}  # a catalog of snapshots built before the engine was recorded
+    con.execute("create or replace view marts.dim_snapshots as select * from (values "
+                "(date '2026-06-05', 'spark'), (date '2026-06-06', 'duckdb'), (date '2026-06-07', null)) t(snapshot_date, engine)")
+    assert built_engines(con) == {"2026-06-05": "spark", "2026-06-06": "duckdb", "2026-06-07": None}
+    con.close()

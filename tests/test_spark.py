@@ -217,7 +217,9 @@ def _assert_same_rows(mart: str, duckdb_sql: str, spark_sql: str, skip: tuple[st
     duck_columns, duck_rows = _rows(duckdb_sql)
     spark_columns, _ = _rows(f"{spark_sql} limit 0")
     if same_types:
-        assert _types(spark_sql) == _types(duckdb_sql), f"{mart}: columns or types differ"
+        spark_types, duck_types = _types(spark_sql), _types(duckdb_sql)
+        assert spark_types == duck_types, f"{mart}: columns or types differ: " + str(
+            [(s, d) for s, d in zip(spark_types, duck_types) if s != d] or (spark_types, duck_types))
     assert sorted(spark_columns) == sorted(duck_columns)
     kept = [column for column in duck_columns if column not in skip]
     _, duck_rows = _rows("(select " + ", ".join(f'"{column}"' for column in kept) + f" from {duckdb_sql})")
