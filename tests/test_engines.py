@@ -157,6 +157,8 @@ def test_spark_tables_are_loaded_into_the_scratch_duckdb_under_their_schema(tmp_
                  pa.table({"thing": ["a", "b", "c"], "n": pa.array([1, 2, 3], pa.int64())}), files=2)
     _spark_table(warehouse / "reference.db" / "org_countries", pa.table({"org": ["x"], "country": ["FR"]}))
     (warehouse / "huggingface.db").mkdir()  # a schema of tables over files elsewhere: nothing to load
+    # A staging table of Spark's: DuckDB makes the staging views itself, as in a DuckDB build.
+    _spark_table(warehouse / "staging.db" / "stg_links", pa.table({"model_id": ["a"]}))
     database = tmp_path / "scratch.duckdb"
     con = duckdb.connect(str(database))
     con.execute("create schema marts; create table marts.dim_things as select 'old' as thing")
@@ -166,6 +168,7 @@ def test_spark_tables_are_loaded_into_the_scratch_duckdb_under_their_schema(tmp_
     con = duckdb.connect(str(database), read_only=True)
     assert con.execute("select thing, n from marts.dim_things order by n").fetchall() == [("a", 1), ("b", 2), ("c", 3)]
     assert con.execute("select * from reference.org_countries").fetchall() == [("x", "FR")]
+    assert con.execute("select count(*) from duckdb_tables() where schema_name = 'staging'").fetchone() == (0,)
     con.close()
 
 
