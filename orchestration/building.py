@@ -237,6 +237,13 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
                     error = error.cause  # the user's error, not Dagster's wrapper
                 errors.append(f"step {event.step_key} failed: {error.message.strip()}")
         return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=errors)
+    from orchestration.defs.transform.assets import PUBLISHED_KEY
+
+    if PUBLISHED_KEY not in {event.asset_key for event in result.get_asset_materialization_events()}:
+        # A run whose publish step was skipped ends "successfully" with nothing published.
+        skipped = sorted({event.step_key for event in result.all_events if event.is_step_skipped})
+        return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=[
+            f"the run published nothing: steps skipped ({', '.join(skipped) or 'none'})"])
     return BuildResult(request.snapshot_date, True, run_id=result.run_id,
                        check_evaluations=result.get_asset_check_evaluations())
 
