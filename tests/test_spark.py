@@ -1,9 +1,11 @@
-"""The dbt project on Apache Spark: the real slice built with the `spark` target gives the same
-marts as the DuckDB build, mart by mart (sorted rows, floats within 1e-9 relative).
+"""The dbt project on Apache Spark: `observatory build --engine spark` of the real slice publishes the
+same marts as the DuckDB build, mart by mart (sorted rows, floats within 1e-9 relative, same columns
+and types), its checks passing; a later snapshot built with the `spark` target reads the lake; the dbt
+unit tests pass on Spark.
 
 Needs the optional extra (`make install-spark`: pyspark, dbt-spark) and Java; skipped otherwise.
-Spark writes its tables as Parquet under its warehouse folder (<schema>.db/<table>/); DuckDB reads
-both sides, so the comparison uses none of the code under test.
+Spark writes its tables as Parquet (<schema>.db/<table>/); DuckDB reads both sides, so the comparison
+uses none of the code under test.
 """
 
 import datetime as dt
