@@ -147,8 +147,13 @@ def one_line_console_logger():
 
 def run_build(settings: Settings, request: SnapshotRequest, replace: bool = False, full_refresh: bool = False,
               force: bool = False, log_level: str = "INFO") -> BuildResult:
-    """Ingest `request` and build the warehouse for its date with the refresh job, in this process.
-    The request has been checked (check_request)."""
+    """Ingest `request` and build the warehouse for its date with the refresh job, in this process, on
+    the engine settings.engine. The request has been checked (check_request)."""
+    from orchestration.lib.engines import engine_problem
+
+    problem = engine_problem(settings.engine)
+    if problem:
+        raise BuildRefused(problem)
     prepare_environment(settings)
     instance = open_instance(settings)
     # The date is a partition before its run exists (and so is every stored date), as the UI sees them.
@@ -156,6 +161,8 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
     source = get_source(request.source)
     # Known inputs (sample parameters, file checksum) plus the dbt code: same digest, same result.
     wanted = source.identity(request) if source.local else None
+    if wanted is not None and settings.engine != "duckdb":
+        wanted = {**wanted, "engine": settings.engine}  # the same input on another engine is another build
     digest = build_digest(wanted) if wanted else None
     if digest and not (force or replace or full_refresh) and already_built(instance, request.snapshot_date, digest, settings):
         return BuildResult(request.snapshot_date, True, skipped=True)
@@ -182,7 +189,7 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
                     **{f"{kind}_file": str(path) for kind, path in request.repo_files.items()},
                 }
             },
-            "observatory_dbt": {"config": {"full_refresh": full_refresh}},
+            "observatory_dbt": {"config": {"full_refresh": full_refresh, "engine": settings.engine}},
         },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
@@ -230,6 +237,13 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
                     error = error.cause  # the user's error, not Dagster's wrapper
                 errors.append(f"step {event.step_key} failed: {error.message.strip()}")
         return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=errors)
+    from orchestration.defs.transform.assets import PUBLISHED_KEY
+
+    if PUBLISHED_KEY not in {event.asset_key for event in result.get_asset_materialization_events()}:
+        # A run whose publish step was skipped ends "successfully" with nothing published.
+        skipped = sorted({event.step_key for event in result.all_events if event.is_step_skipped})
+        return BuildResult(request.snapshot_date, False, run_id=result.run_id, errors=[
+            f"the run published nothing: steps skipped ({', '.join(skipped) or 'none'})"])
     return BuildResult(request.snapshot_date, True, run_id=result.run_id,
                        check_evaluations=result.get_asset_check_evaluations())
 

@@ -1,8 +1,9 @@
 """`observatory`: build the warehouse for one snapshot, query it, report on it, export it.
 
     observatory build [--source S] [--file PATH] [--dir DIR] [--snapshot-date D] [--replace] [--full-refresh]
-                      [--datasets-file D] [--spaces-file S] [--papers-file P]
+                      [--datasets-file D] [--spaces-file S] [--papers-file P] [--engine duckdb|spark]
     observatory backfill --source hub_weekly|hub_stats|dir|sample [--dir DIR] --from D1 --to D2 [--every day|week]
+                         [--engine duckdb|spark]
     observatory query "SQL"
     observatory report [--snapshot-date D]
     observatory export [--format parquet|csv] [--out DIR] [--snapshot-date D]
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from orchestration import run_history, warehouse_reads
 from orchestration.errors import UserError
+from orchestration.lib.engines import ENGINES
 from orchestration.lib.sources import HISTORY_SOURCES, SOURCE_NAMES
 from orchestration.settings import Settings
 
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="then rebuild every other stored snapshot too, one date at a time (each its own build, "
                        "checks and publication); also converts a warehouse built by an older version")
     build.add_argument("--force", action="store_true", help="rebuild even when the snapshot is already built")
+    build.add_argument("--engine", choices=ENGINES,
+                       help="what dbt builds on (default: ENGINE, else duckdb); spark needs make install-spark and Java 17")
 
     query = commands.add_parser("query", help="run one read-only SELECT on the warehouse and print the result")
     query.add_argument("sql")
@@ -75,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--every", choices=("day", "week"), default="day",
                           help="every date offered, or the last one of each ISO week (default day)")
     backfill.add_argument("--sample-rows", type=int, help="sample: number of models in the series' universe")
+    backfill.add_argument("--engine", choices=ENGINES,
+                          help="what dbt builds each date on (default: ENGINE, else duckdb); spark needs make install-spark")
 
     args = parser.parse_args(argv)
     handlers = {"build": build_command, "query": query_command, "report": report_command,
@@ -88,6 +94,20 @@ def main(argv: list[str] | None = None) -> int:
         if hint:
             print(f"hint: {hint}", file=sys.stderr)
         return 2
+
+
+def _with_engine(settings: Settings, engine: str | None) -> Settings:
+    """The settings with the engine a build asked for (else ENGINE's), refused in one line if it cannot
+    run here: before anything is fetched, stored or built."""
+    import dataclasses
+
+    from orchestration.lib.engines import engine_problem
+
+    settings = dataclasses.replace(settings, engine=engine or settings.engine)
+    problem = engine_problem(settings.engine)
+    if problem:
+        raise UserError(problem)
+    return settings
 
 
 def _request(args, settings: Settings, source: str, snapshot_date: str | None):
@@ -111,7 +131,7 @@ def build_command(args) -> int:
     from orchestration.building import BuildRefused, run_build
     from orchestration.lib.sources import check_request, get_source
 
-    settings = Settings.from_env()
+    settings = _with_engine(Settings.from_env(), args.engine)
     # The synthetic sample only when asked for: --source sample, HUB_SOURCE=sample or --sample-rows.
     source = args.source or settings.hub_source or ("sample" if args.sample_rows else None)
     if source is None:
@@ -202,7 +222,7 @@ def backfill_command(args) -> int:
     from orchestration.backfill import backfill
     from orchestration.lib.snapshot_store import parse_snapshot_date
 
-    settings = Settings.from_env()
+    settings = _with_engine(Settings.from_env(), args.engine)
     try:
         if parse_snapshot_date(args.start) > parse_snapshot_date(args.end):
             raise ValueError(f"--from {args.start} is after --to {args.end}")
@@ -360,23 +380,27 @@ def status_command(args) -> int:
         print(f"No snapshot stored under {settings.raw_models_dir}. Build one: observatory build")
         return 0
     built = set()
+    engines = {}
     unreadable = None
     if settings.duckdb_path.exists():
         try:
             con = warehouse_reads.open_warehouse(settings)
             try:
                 built = set(warehouse_reads.built_dates(con))
+                engines = warehouse_reads.built_engines(con)
             finally:
                 con.close()
         except UserError as exc:
             unreadable = str(exc).partition("\n")[0]
-    print(f"{'snapshot':<12} {'source':<10} {'revision':<14} {'rows':>10}  built  ingested at")
+    print(f"{'snapshot':<12} {'source':<10} {'revision':<14} {'rows':>10}  built  engine  ingested at")
     for snapshot in stored:
         m = snapshot.manifest
         synthetic = " (synthetic)" if m.get("synthetic") else ""
         is_built = "?" if unreadable else "yes" if m["snapshot_date"] in built else "no"
+        # The engine of the published build (dbt's adapter); '-' when not built or not recorded.
+        engine = (engines.get(m["snapshot_date"]) or "-") if is_built == "yes" else "-"
         print(f"{m['snapshot_date']:<12} {m.get('source') or '':<10} {(m.get('revision') or '')[:12]:<14} "
-              f"{m['rows']:>10}  {is_built:<5}  {m['ingested_at']}{synthetic}")
+              f"{m['rows']:>10}  {is_built:<5}  {engine:<6}  {m['ingested_at']}{synthetic}")
     if unreadable:
         print(f"\nWarning: {unreadable}; which snapshots are built is unknown (?)")
     _print_last_refresh(settings)

@@ -45,6 +45,7 @@ class Settings:
     freshness_fail_hours: float = 72.0
     git_url: str | None = None  # OBSERVATORY_GIT_URL: the UI links each asset's code to this repository
     git_branch: str = "main"
+    engine: str = "duckdb"  # ENGINE: what dbt builds on, duckdb or spark (lib/engines.py); checked when a build starts
 
     def __post_init__(self):
         if self.dagster_home is None:
@@ -83,6 +84,7 @@ class Settings:
             freshness_fail_hours=float(os.environ.get("FRESHNESS_FAIL_HOURS") or 72),
             git_url=os.environ.get("OBSERVATORY_GIT_URL") or None,
             git_branch=os.environ.get("OBSERVATORY_GIT_BRANCH") or "main",
+            engine=(os.environ.get("ENGINE") or "duckdb").strip().lower(),
         )
 
     @property

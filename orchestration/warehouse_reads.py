@@ -57,6 +57,16 @@ def built_dates(con) -> list[str]:
         raise UserError(f"the warehouse cannot be read: {str(exc).splitlines()[0]}\n{REBUILD_HINT}") from None
 
 
+def built_engines(con) -> dict[str, str | None]:
+    """The engine that built each published snapshot (dim_snapshots.engine; None when not recorded)."""
+    columns = {name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts'"
+        " and table_name = 'dim_snapshots' and table_catalog = current_database()").fetchall()}
+    if "engine" not in columns:  # every snapshot was built before the engine was recorded
+        return {}
+    return {d.isoformat(): engine for d, engine in con.execute("select snapshot_date, engine from marts.dim_snapshots").fetchall()}
+
+
 def built_snapshot(con, requested: str | None) -> str:
     """The requested snapshot if it is built, else the newest built one."""
     from orchestration.lib.snapshot_store import parse_snapshot_date

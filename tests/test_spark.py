@@ -1,13 +1,16 @@
-"""The dbt project on Apache Spark: the real slice built with the `spark` target gives the same
-marts as the DuckDB build, mart by mart (sorted rows, floats within 1e-9 relative).
+"""The dbt project on Apache Spark: `observatory build --engine spark` of the real slice publishes the
+same marts as the DuckDB build, mart by mart (sorted rows, floats within 1e-9 relative, same columns
+and types), its checks passing; a later snapshot built with the `spark` target reads the lake; the dbt
+unit tests pass on Spark.
 
 Needs the optional extra (`make install-spark`: pyspark, dbt-spark) and Java; skipped otherwise.
-Spark writes its tables as Parquet under its warehouse folder (<schema>.db/<table>/); DuckDB reads
-both sides, so the comparison uses none of the code under test.
+Spark writes its tables as Parquet (<schema>.db/<table>/); DuckDB reads both sides, so the comparison
+uses none of the code under test.
 """
 
 import datetime as dt
 import decimal
+import json
 import importlib.util
 import math
 import os
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, REAL_SNAPSHOT, dbt_marts
+from tests.conftest import PROJECT_ROOT, REAL_MODELS, REAL_SNAPSHOT, dbt_marts, run_observatory
 # The three daily snapshots test_trends_build builds with DuckDB (its session fixture, reused here).
 from tests.test_trends_build import DATES as TREND_DATES, trends_build  # noqa: F401
 
@@ -102,14 +105,76 @@ def _same(left, right) -> bool:
     return left == right
 
 
-def test_the_real_slice_built_on_spark_equals_the_duckdb_build(real_build, tmp_path_factory, capsys):
-    """The real slice's snapshot (ingested and built with DuckDB by real_build) built again with Spark,
-    every dbt data test included: every mart equal to DuckDB's. One test, so that a parallel run builds
-    it once; the failures name every differing mart."""
-    warehouse_dir, seconds = _spark_dbt_build(real_build, REAL_SNAPSHOT, tmp_path_factory.mktemp("spark"))
+def test_observatory_build_with_engine_spark_publishes_the_duckdb_builds_marts(real_build, tmp_path_factory, capsys):
+    """`observatory build --engine spark` of the real slice (with the same datasets, Spaces and papers
+    files as real_build, its own data folder): every dbt data test and metric check runs on Spark's
+    result and passes, and the published lake holds every mart of the DuckDB build, same files and
+    columns, equal mart by mart; dim_snapshots records the engine and `observatory status` shows it.
+    One Spark build, so a parallel run builds it once; the failures name every differing mart."""
+    from tests.repo_fixture import repo_file_args, write_repo_files
+
+    root = tmp_path_factory.mktemp("spark-build")
+    data_dir = root / "data"
+    files = write_repo_files(root, REAL_SNAPSHOT)
+    started = time.monotonic()
+    result = run_observatory(data_dir, "build", "--engine", "spark", "--source", "file", "--file", str(REAL_MODELS),
+                             "--snapshot-date", REAL_SNAPSHOT, *repo_file_args(files), env={"SPARK_MASTER": "local[2]"})
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with capsys.disabled():
-        print(f"\nSpark dbt build of the real slice: {seconds:.0f} s")
-    _assert_same_marts(real_build / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}", warehouse_dir, REAL_SNAPSHOT)
+        print(f"\nobservatory build --engine spark of the real slice: {seconds:.0f} s")
+
+    # The checks: the same ones as the DuckDB build's (dbt data tests and metric checks), with the same
+    # outcomes; every metric check ran and passed.
+    spark_checks, duckdb_checks = _check_evaluations(data_dir), _check_evaluations(real_build)
+    assert spark_checks == duckdb_checks
+    assert {name for _, name in spark_checks} >= METRIC_CHECKS
+    assert all(passed for (_, name), passed in spark_checks.items() if name in METRIC_CHECKS)
+    passed = sum(spark_checks.values())
+    assert f"Checks: {passed} of {len(spark_checks)} passed" in result.stdout
+
+    lake = data_dir / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}"
+    duckdb_lake = real_build / "warehouse" / "lake" / f"snapshot_date={REAL_SNAPSHOT}"
+    assert sorted(p.name for p in lake.iterdir()) == sorted(p.name for p in duckdb_lake.iterdir())
+    failures = {}
+    for mart in sorted(dbt_marts()):
+        # Ingested at another time, on another engine: dim_snapshots' other columns are compared.
+        skip = ("ingested_at", "engine") if mart == "dim_snapshots" else ()
+        try:
+            _assert_same_rows(mart, f"read_parquet('{duckdb_lake}/{mart}.parquet')",
+                              f"read_parquet('{lake}/{mart}.parquet')", skip, same_types=True)
+        except AssertionError as error:
+            failures[mart] = str(error)[:500]
+    assert not failures, failures
+    engines = [_rows(f"(select engine from read_parquet('{d}/dim_snapshots.parquet'))")[1] for d in (lake, duckdb_lake)]
+    assert engines == [[("spark",)], [("duckdb",)]]
+
+    status = run_observatory(data_dir, "status")
+    assert status.returncode == 0, status.stderr
+    [row] = [line.split() for line in status.stdout.splitlines() if line.startswith(REAL_SNAPSHOT)]
+    assert row[-3:-1] == ["yes", "spark"], status.stdout  # built, engine (before ingested at)
+
+
+# The metric checks (orchestration/defs/checks), by name: each must have run on Spark's result.
+METRIC_CHECKS = {
+    "ranks_dense_within_week", "ranks_follow_metric", "ranked_weeks_present", "cohorts_present",
+    "top_n_groups_present", "shares_sum_to_one", "releases_reconcile_with_staging", "heatmap_matches_releases",
+    "derivative_counts_match_lineage", "monthly_derivatives_reconcile", "lineage_acyclic_and_bounded",
+    "adoption_baselines_non_decreasing", "period_downloads_reconcile", "no_period_rows_without_a_period",
+    "concentration_in_bounds",
+}
+
+
+def _check_evaluations(data_dir: Path) -> dict[tuple[str, str], bool]:
+    """(asset, check) -> passed, of the newest refresh run in the data folder's run history."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        [run] = instance.get_runs(filters=dg.RunsFilter(job_name="refresh_snapshot"), limit=1)
+        records = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
+        evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    return {(e.asset_key.to_user_string(), e.check_name): e.passed for e in evaluations}
 
 
 def test_a_later_snapshot_builds_on_spark_from_the_lake(trends_build, tmp_path_factory):  # noqa: F811
@@ -142,15 +207,27 @@ def _assert_same_mart(mart: str, lake_folder: Path, warehouse_dir: Path) -> None
     spark_folder = warehouse_dir / "marts.db" / mart
     assert duckdb_file.exists(), f"the DuckDB build published no {mart}"
     assert spark_folder.is_dir(), f"Spark built no {mart}"
+    # dim_snapshots records the engine that built it: the one column expected to differ.
+    skip = ("engine",) if mart == "dim_snapshots" else ()
+    _assert_same_rows(mart, f"read_parquet('{duckdb_file}')", f"read_parquet('{spark_folder}/*.parquet')", skip)
 
-    # The lake's file holds no snapshot_date (the folder names it; DuckDB reads it from there, as the
-    # last column): the columns are compared as a set, the values in one order.
-    duck_columns, duck_rows = _rows(f"read_parquet('{duckdb_file}')")
-    spark_columns, _ = _rows(f"read_parquet('{spark_folder}/*.parquet') limit 0")
+
+def _assert_same_rows(mart: str, duckdb_sql: str, spark_sql: str, skip: tuple[str, ...] = (),
+                      same_types: bool = False) -> None:
+    """The same rows (sorted; floats within REL_TOL) in both relations, but for the columns `skip`.
+
+    A lake file holds no snapshot_date (the folder names it) while Spark's table does: the columns are
+    compared as a set, the values in one order; as a list with their types when both are lake files."""
+    duck_columns, duck_rows = _rows(duckdb_sql)
+    spark_columns, _ = _rows(f"{spark_sql} limit 0")
+    if same_types:
+        spark_types, duck_types = _types(spark_sql), _types(duckdb_sql)
+        assert spark_types == duck_types, f"{mart}: columns or types differ: " + str(
+            [(s, d) for s, d in zip(spark_types, duck_types) if s != d] or (spark_types, duck_types))
     assert sorted(spark_columns) == sorted(duck_columns)
-    _, spark_rows = _rows(
-        "(select " + ", ".join(f'"{column}"' for column in duck_columns) + f" from read_parquet('{spark_folder}/*.parquet'))"
-    )
+    kept = [column for column in duck_columns if column not in skip]
+    _, duck_rows = _rows("(select " + ", ".join(f'"{column}"' for column in kept) + f" from {duckdb_sql})")
+    _, spark_rows = _rows("(select " + ", ".join(f'"{column}"' for column in kept) + f" from {spark_sql})")
 
     duck_rows = sorted((tuple(_plain(v) for v in row) for row in duck_rows), key=_sort_key)
     spark_rows = sorted((tuple(_plain(v) for v in row) for row in spark_rows), key=_sort_key)
@@ -158,7 +235,52 @@ def _assert_same_mart(mart: str, lake_folder: Path, warehouse_dir: Path) -> None
     for duck_row, spark_row in zip(duck_rows, spark_rows):
         differing = [
             (column, duck_value, spark_value)
-            for column, duck_value, spark_value in zip(duck_columns, duck_row, spark_row)
+            for column, duck_value, spark_value in zip(kept, duck_row, spark_row)
             if not _same(duck_value, spark_value)
         ]
         assert not differing, f"{mart}: first differing row: {differing} (DuckDB row {duck_row})"
+
+
+def _types(relation_sql: str) -> list[tuple[str, str]]:
+    """(column, type) of a relation, as DuckDB reads it."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return [(row[0], row[1]) for row in con.execute(f"describe select * from {relation_sql}").fetchall()]
+    finally:
+        con.close()
+
+
+def test_the_dbt_unit_tests_pass_on_spark(tmp_path, capsys):
+    """Every dbt unit test with the spark target, as tests/test_dbt_unit.py runs them on DuckDB: the
+    ancestors of each tested model built `--empty` over a three-model raw snapshot (dbt reads the
+    parents' columns), each unit test run before its model; the fixtures are the same YAML."""
+    from orchestration.lib.snapshot_store import SnapshotStore
+    from tests.snapshot_fixture import FIXTURE, write_fixture
+
+    data_dir = tmp_path / "data"
+    source = write_fixture(tmp_path / "models.parquet", FIXTURE[:3])
+    SnapshotStore(data_dir / "raw" / "models").write(source, "2026-06-05", {"source": "file"})
+    target = tmp_path / "target"
+    env = {**os.environ, "DATA_DIR": str(data_dir), "LAKE_DIR": str(data_dir / "warehouse" / "lake"),
+           "SPARK_WAREHOUSE_DIR": str(tmp_path / "spark-warehouse"), "SPARK_MASTER": "local[2]"}
+    project = PROJECT_ROOT / "dbt_project"
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--target", "spark", "--empty",
+         "--select", "+test_type:unit", "--exclude", "test_type:data",
+         "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800,
+    )
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    with capsys.disabled():
+        print(f"\ndbt unit tests on Spark: {seconds:.0f} s")
+
+    defined = set(json.loads((target / "manifest.json").read_text())["unit_tests"])
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert defined, "the project defines dbt unit tests"
+    assert ran == dict.fromkeys(defined, "pass")

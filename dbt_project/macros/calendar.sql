@@ -54,5 +54,5 @@
     date_diff('day', {{ start_expr }}, {{ end_expr }})
 {%- endmacro %}
 {% macro spark__days_between(start_expr, end_expr) -%}
-    datediff(cast({{ end_expr }} as date), cast({{ start_expr }} as date))
+    cast(datediff(cast({{ end_expr }} as date), cast({{ start_expr }} as date)) as bigint)
 {%- endmacro %}

@@ -67,7 +67,7 @@
             {%- endif -%}
         {%- endset -%}
         {%- do run_query(
-            'create table if not exists ' ~ relation ~ ' ' ~ schema_sql ~ ' using ' ~ format
+            'create table if not exists ' ~ relation.render() ~ ' ' ~ schema_sql ~ ' using ' ~ format
             ~ " options (path '" ~ (folder | replace("'", "\\'")) ~ "', pathGlobFilter '" ~ file_name ~ "'"
             ~ ", ignoredPathSegmentRegex '^[.]'"
             ~ (", multiLine 'true'" if format == 'json' else '') ~ ')'

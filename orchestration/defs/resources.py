@@ -41,6 +41,7 @@ class ObservatorySettings(dg.ConfigurableResource):
     freshness_fail_hours: float
     git_url: str | None
     git_branch: str
+    engine: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ObservatorySettings:

@@ -79,7 +79,9 @@ final as (
         coalesce(
             period_rates.hub_period_downloads_per_day < 0.25 * period_rates.stall_baseline_per_day,
             false
-        ) as is_stalled
+        ) as is_stalled,
+        -- The engine of this build: the dbt adapter (duckdb, or spark for `observatory build --engine spark`).
+        cast('{{ target.type }}' as {{ sql_type('varchar') }}) as engine
     from snapshots
     left join period_rates
         on period_rates.snapshot_date = snapshots.snapshot_date

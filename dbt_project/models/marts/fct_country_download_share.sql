@@ -46,9 +46,10 @@ final as (
         downloads_30d,
         cast(downloads_30d as double)
             / nullif(sum(downloads_30d) over (partition by snapshot_date, cohort), 0) as share,
-        row_number() over (
+        -- A bigint on every engine (Spark's row_number() is an int).
+        cast(row_number() over (
             partition by snapshot_date, cohort order by downloads_30d desc, country asc
-        ) as rank
+        ) as bigint) as rank
     from by_country
 
 )

@@ -53,9 +53,10 @@ final as (
         cast(by_provider.downloads as double) / by_provider.days as downloads_per_day,
         cast(by_provider.downloads as double)
             / sum(by_provider.downloads) over (partition by by_provider.snapshot_date) as share,
-        row_number() over (
+        -- A bigint on every engine (Spark's row_number() is an int).
+        cast(row_number() over (
             partition by by_provider.snapshot_date order by by_provider.downloads desc, by_provider.provider asc
-        ) as rank
+        ) as bigint) as rank
     from by_provider
     left join provider_countries
         on provider_countries.provider = by_provider.provider

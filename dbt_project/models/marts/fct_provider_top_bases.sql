@@ -39,10 +39,11 @@ ranked as (
         bases.base_model_id,
         bases.n_direct,
         bases.n_descendants,
-        row_number() over (
+        -- A bigint on every engine (Spark's row_number() is an int).
+        cast(row_number() over (
             partition by bases.snapshot_date, seed.provider
             order by bases.n_descendants desc, bases.n_direct desc, bases.base_model_id asc
-        ) as rank
+        ) as bigint) as rank
     from bases
     inner join seed
         on seed.org_key = lower(bases.base_org)

@@ -66,10 +66,11 @@ ranked as (
 
     select
         *,
-        row_number() over (
+        -- A bigint on every engine (Spark's row_number() is an int).
+        cast(row_number() over (
             partition by snapshot_date, week_start, metric
             order by metric_value desc nulls last, model_id asc
-        ) as rank
+        ) as bigint) as rank
     from candidates
 
 ),

@@ -9,6 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.catalog import OWNERS
+from orchestration.defs.engine import unavailable_engine
 from orchestration.lib.sources import SnapshotRequest, check_request
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.refusal import refuse
@@ -160,6 +161,9 @@ REPO_KEYS = {kind: dg.AssetKey(["huggingface", kind]) for kind in REPO_KINDS}
 )
 def ingest_snapshot(context: dg.AssetExecutionContext, config: IngestConfig, observatory: ObservatorySettings):
     settings = observatory.get()
+    problem = unavailable_engine(context.run, settings)  # nothing fetched for a build that cannot run
+    if problem:
+        refuse(context, problem)
     source = config.source
     request = SnapshotRequest(
         source=source,

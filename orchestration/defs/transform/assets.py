@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
+from orchestration.defs.engine import DBT_STEP, EngineName, requested_engine
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.refusal import refuse
 from orchestration.defs.transform.dbt_workarounds import environment
@@ -14,6 +15,7 @@ from orchestration.defs.transform.project import dbt_project
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.defs.transform.translator import ObservatoryTranslator
 from orchestration.lib.child import PARENT_ENV
+from orchestration.lib.engines import engine_problem, load_spark_tables, spark_warehouse_path
 from orchestration.lib.locks import exclusive, hold_for_run, release_for_run
 from orchestration.lib.publish import LegacyWarehouse, checkpoint, is_legacy, publish, scratch_path, start_scratch
 from orchestration.lib.raw_schema import REPO_KINDS
@@ -30,10 +32,13 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = Field(default=False, description=(
         "Allow this run to replace a warehouse built by an older version of the observatory (marts stored "
         "in the database file). Rebuilds only this date; leave false otherwise."))
+    engine: EngineName | None = Field(default=None, description=(
+        "What dbt builds this snapshot on: duckdb, or spark (needs make install-spark and Java 17; its tables are "
+        "loaded into the run's DuckDB for the checks and published alike). Unset: the setting ENGINE (default duckdb)."))
 
 
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
-DBT_STEP, PUBLISH_STEP = "observatory_dbt", "warehouse__published"
+PUBLISH_STEP = "warehouse__published"
 
 
 def refuse_partial_build(context: dg.AssetExecutionContext, dbt_keys) -> None:
@@ -72,6 +77,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                         observatory: ObservatorySettings):
         refuse_partial_build(context, context.assets_def.keys)
         settings = observatory.get()
+        engine = config.engine.value if config.engine else settings.engine
+        problem = engine_problem(engine)
+        if problem:
+            refuse(context, problem)
         if not config.full_refresh and is_legacy(settings.duckdb_path):
             raise LegacyWarehouse(
                 f"{settings.duckdb_path} was built by an older version of the observatory (marts stored in the "
@@ -94,10 +103,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
                     PARENT_ENV: str(os.getpid()),
                 }
+                args = ["build", "--exclude", "test_type:unit"]
+                if engine == "spark":
+                    # Spark writes its tables under the run's scratch folder, removed with it.
+                    spark_dir = spark_warehouse_path(settings.duckdb_path, run_id)
+                    env["SPARK_WAREHOUSE_DIR"] = str(spark_dir)
+                    args = ["build", "--target", "spark", "--exclude", "test_type:unit"]
+                context.log.info(f"dbt builds snapshot {context.partition_key} on {engine}")
                 with environment(env):
                     # Unit tests check the models' logic on fixed rows, not the snapshot: `make test` runs
                     # them (tests/test_dbt_unit.py); a build runs the data tests only (~5 s less per build).
-                    invocation = dbt.cli(["build", "--exclude", "test_type:unit"], context=context)
+                    invocation = dbt.cli(args, context=context)
                 # Test results are reported as they come; model outputs wait for dbt to let go of the
                 # scratch, to carry its row counts and columns.
                 outputs = []
@@ -110,6 +126,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 except Exception:
                     yield from outputs  # what dbt built before failing
                     raise
+                if engine == "spark":
+                    with environment(env):
+                        _hand_over_from_spark(context, dbt, spark_dir, scratch_path(settings.duckdb_path, run_id))
             built = scratch_path(settings.duckdb_path, run_id)
             # dbt has let go of the file: fold its write-ahead log in, since publishing reads the file.
             checkpoint(built)
@@ -119,6 +138,20 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         yield from _with_table_metadata(context, outputs, built)
 
     return observatory_dbt
+
+
+def _hand_over_from_spark(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark_dir, scratch) -> None:
+    """After a Spark build: every table Spark wrote (seeds, intermediate, marts) into the run's scratch
+    DuckDB, same schema and name, and the staging views (views over the raw files, which Spark does not
+    write) made there by dbt on DuckDB. The checks and publishing then read the scratch as after a
+    DuckDB build."""
+    started = time.monotonic()
+    rows = load_spark_tables(spark_dir, scratch)
+    loaded = time.monotonic()
+    dbt.cli(["run", "--select", "path:models/staging", "--quiet"]).wait()
+    context.log.info(f"handed over from Spark: {len(rows)} tables ({sum(rows.values()):,} rows) loaded into the "
+                     f"scratch DuckDB in {loaded - started:.1f} s, staging views made in "
+                     f"{time.monotonic() - loaded:.1f} s")
 
 
 def _verify_raw_snapshots(context: dg.AssetExecutionContext, settings: Settings) -> None:
@@ -174,6 +207,7 @@ def build_publish_asset(dbt_assets_def: dg.AssetsDefinition) -> dg.AssetsDefinit
         size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
         context.log.info(f"published snapshot {context.partition_key} to {folder} ({size / 2**20:.1f} MiB)")
         return dg.MaterializeResult(metadata={
+            "engine": requested_engine(context.run, settings),
             "path": dg.MetadataValue.path(str(folder)), "catalog": dg.MetadataValue.path(str(settings.duckdb_path)),
             "bytes": size, "rows": dg.MetadataValue.json(rows),
         })
