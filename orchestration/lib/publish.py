@@ -268,10 +268,14 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def published_dates(published: Path) -> list[str]:
-    lake = lake_path(published)
+    return lake_dates(lake_path(published))
+
+
+def lake_dates(lake: Path) -> list[str]:
+    """The snapshot dates a lake folder holds (its snapshot_date=D folders, each a link to a version)."""
     if not lake.is_dir():
         return []
-    return sorted(p.name.split("=", 1)[1] for p in lake.glob(f"{PARTITION}=*") if p.exists())
+    return sorted(p.name.split("=", 1)[1] for p in lake.glob(f"{PARTITION}=*") if p.is_dir())
 
 
 def catalog_sql(lake: Path, marts: dict[str, list[str]], raw_dates: list[str] | None = None) -> list[str]:

@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.lib.dataset_card import Column, MartDoc, SnapshotDoc, render_card
+from orchestration.lib.publish import PARTITION, lake_dates
 from orchestration.lib.sql import literal
 
 MANIFEST = "observatory_push.json"
 CARD = "README.md"
-PARTITION = "snapshot_date"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 REDACTED = "***"
 _TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{8,}")
@@ -103,15 +103,9 @@ def check_repo_id(repo_id: str) -> str:
     return repo_id
 
 
-def published_dates(lake: Path) -> list[str]:
-    if not lake.is_dir():
-        return []
-    return sorted(p.name.split("=", 1)[1] for p in lake.glob(f"{PARTITION}=*") if p.is_dir())
-
-
 def choose_dates(lake: Path, snapshot_date: str | None, all_dates: bool) -> list[str]:
     """The snapshot dates to push: every published one, the one asked for, or the newest."""
-    dates = published_dates(lake)
+    dates = lake_dates(lake)
     if not dates:
         raise PushRefused("the warehouse has no published snapshot yet\nbuild one: observatory build")
     if all_dates:
