@@ -250,19 +250,21 @@ def run_build(settings: Settings, request: SnapshotRequest, replace: bool = Fals
 
 def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, asset_selection=None):
     """Run the refresh job for one date in this process: (its result, []), or (None, [why it could not finish])."""
-    from orchestration.lib.locks import release_all
-
     import functools
+
+    from orchestration.lib.locks import release_all
+    from orchestration.lib.run_history import quick_commits
 
     # execute_in_process records its run without the code location's origin; the UI's job page and
     # timeline need it (remote_job_origin): the run is created with it, and executed here as before.
     create_run = instance.create_run_for_job
     instance.create_run_for_job = functools.partial(create_run, remote_job_origin=remote_job_origin(job.name))
     try:
-        result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
-            run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
-            raise_on_error=False, asset_selection=asset_selection,
-        )
+        with quick_commits():  # run history written at ~0.15 ms an event instead of ~6 ms (lib/run_history.py)
+            result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
+                run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
+                raise_on_error=False, asset_selection=asset_selection,
+            )
     except Exception as exc:  # Dagster itself could not go on (e.g. its run history cannot be written)
         return None, [f"the build of {snapshot_date} could not finish: {innermost(exc)}"]
     finally:

@@ -164,6 +164,7 @@ def sample_build(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("sample") / "data"
     result = run_observatory(data_dir, "build", "--sample-rows", "300", "--snapshot-date", "2026-01-20")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (data_dir.parent / "build.stdout").write_text(result.stdout)
     return data_dir
 
 

@@ -1,7 +1,9 @@
 """The code location: cheap to import, loads, and its pieces line up."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -85,3 +87,32 @@ def test_every_run_is_one_process_so_the_snapshot_lock_spans_dbt_to_publish():
     assert definitions.resolve_job_def("refresh_snapshot").executor_def is dg.in_process_executor
     assert definitions.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
     assert definitions.resolve_job_def("register_snapshot_dates").executor_def is dg.in_process_executor
+
+
+def test_dbt_starts_in_the_warehouse_folder_with_its_paths_kept(tmp_path, monkeypatch):
+    # observatory-dbt (lib/child.py) moves to the warehouse folder so that the profile's relative
+    # warehouse path is the same for every data folder; dbt's own paths still point where they did.
+    from orchestration.lib.child import start_in
+
+    project = tmp_path / "dbt_project"
+    project.mkdir()
+    (project / "profiles.yml").write_text("observatory: {}\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("DBT_TARGET_PATH", "target/run-1")
+    monkeypatch.setenv("DBT_LOG_PATH", "target/run-1")
+    for name in ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR"):  # set, then removed: restored when the test ends
+        monkeypatch.setenv(name, "unset")
+        monkeypatch.delenv(name)
+    workdir = tmp_path / "data" / "warehouse" / ".building"
+    start_in(str(workdir))
+    assert Path.cwd() == workdir
+    assert os.environ["DBT_TARGET_PATH"] == os.environ["DBT_LOG_PATH"] == str(project / "target" / "run-1")
+    assert os.environ["DBT_PROJECT_DIR"] == os.environ["DBT_PROFILES_DIR"] == str(project)
+
+
+def test_builds_into_other_data_folders_reuse_the_last_parse(built, sample_build):
+    # The two builds have data folders of their own, and one parse serves both (dbt_workarounds.py,
+    # 6): dbt re-parses only the files that read the data folder, never the whole project.
+    for output in (built[2].stdout, (sample_build.parent / "build.stdout").read_text()):
+        assert "Concurrency: 2 threads" in output  # dbt's own output
+        assert "Unable to do partial parsing" not in output, output[:2000]

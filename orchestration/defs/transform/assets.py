@@ -10,7 +10,7 @@ from pydantic import Field
 from orchestration.defs.engine import DBT_STEP, EngineName, requested_engine
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.refusal import refuse
-from orchestration.defs.transform.dbt_workarounds import environment
+from orchestration.defs.transform.dbt_workarounds import environment, warehouse_env
 from orchestration.defs.transform.project import dbt_project
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.defs.transform.translator import ObservatoryTranslator
@@ -99,7 +99,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 active = start_scratch(settings.duckdb_path, run_id)
                 # dbt inherits this process's environment when it starts: hand it absolute paths.
                 env = {
-                    **settings.dbt_env(), "DUCKDB_PATH": str(active),
+                    **settings.dbt_env(), **warehouse_env(active),
                     "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
                     PARENT_ENV: str(os.getpid()),
                 }

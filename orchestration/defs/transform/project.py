@@ -8,7 +8,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.defs.transform.dbt_workarounds import ObservatoryDbtCli, dbt_source_digest, environment, parsed
+from orchestration.defs.transform.dbt_workarounds import (
+    ObservatoryDbtCli, dbt_source_digest, environment, parsed, warehouse_env,
+)
 from orchestration.lib.publish import scratch_link_path
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
@@ -43,7 +45,7 @@ def dbt_project() -> DbtProject:
             resource = ObservatoryDbtCli(project_dir=project, dbt_executable=dbt_executable())
             # Parse with the profile builds use, so their partial parse starts from this one.
             settings = Settings.from_env()
-            with environment({**settings.dbt_env(), "DUCKDB_PATH": str(scratch_link_path(settings.duckdb_path))}):
+            with environment({**settings.dbt_env(), **warehouse_env(scratch_link_path(settings.duckdb_path))}):
                 resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
             digest_path.write_text(digest)
     return project
