@@ -5,7 +5,8 @@
   the model itself. The walk stops before an id would repeat (cycles) and after 10 hops.
   A parent absent from the snapshot has no parents of its own, so the chain ends there.
   A view: the walk itself is quick; writing its ~2 rows per model to disk is not. It runs
-  once per build, inside marts.dim_models.
+  once per build, inside marts.dim_models, which reads only the rows of depth 1 and more (the
+  depth-0 rows, one per model, are then never made).
 #}
 
 with recursive
@@ -28,13 +29,15 @@ first_parents as (
 
 walk as (
 
+    -- From each model's first parent: models without one (about half) never enter the walk.
     select
         snapshot_date,
         model_id,
-        model_id as chain_model_id,
-        0 as depth,
-        {{ list_of(['model_id']) }} as visited
-    from models
+        parent_model_id as chain_model_id,
+        1 as depth,
+        {{ list_of(['model_id', 'parent_model_id']) }} as visited
+    from first_parents
+    where parent_model_id <> model_id
 
     union all
 
@@ -54,6 +57,11 @@ walk as (
 ),
 
 final as (
+
+    select snapshot_date, model_id, model_id as chain_model_id, 0 as depth
+    from models
+
+    union all
 
     select snapshot_date, model_id, chain_model_id, depth
     from walk

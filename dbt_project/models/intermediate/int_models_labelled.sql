@@ -26,9 +26,10 @@ first_parents as (
 
 chains as (
 
+    -- The ancestors only: a model without a parent is its own root, at depth 0 (final, below).
     select *
     from {{ ref('int_model_chains_walked') }}
-    where {{ build_scope() }}
+    where {{ build_scope() }} and depth >= 1
 
 ),
 
@@ -47,7 +48,7 @@ chain_facts as (
         chains.model_id,
         max(chains.depth) as lineage_depth,
         {{ value_at_max('chains.chain_model_id', 'chains.depth') }} as root_model_id,
-        {{ value_at_min('orgs.country', 'chains.depth') }} filter (where chains.depth >= 1 and orgs.country is not null)
+        {{ value_at_min('orgs.country', 'chains.depth') }} filter (where orgs.country is not null)
             as base_country
     from chains
     left join orgs
@@ -77,8 +78,8 @@ final as (
         -- The relation of the first parent link: null for a model without a parent.
         first_parents.relation as base_relation,
         first_parents.parent_model_id,
-        chain_facts.root_model_id,
-        chain_facts.lineage_depth,
+        coalesce(chain_facts.root_model_id, models.model_id) as root_model_id,
+        coalesce(chain_facts.lineage_depth, 0) as lineage_depth,
         orgs.country as org_country,
         coalesce(orgs.country, chain_facts.base_country) as label_country,
         case
