@@ -253,14 +253,14 @@ def _run_job(job, run_config, instance, snapshot_date: str, tags: dict, asset_se
     import functools
 
     from orchestration.lib.locks import release_all
-    from orchestration.lib.run_history import quick_commits
+    from orchestration.lib.history_commits import quick_commits
 
     # execute_in_process records its run without the code location's origin; the UI's job page and
     # timeline need it (remote_job_origin): the run is created with it, and executed here as before.
     create_run = instance.create_run_for_job
     instance.create_run_for_job = functools.partial(create_run, remote_job_origin=remote_job_origin(job.name))
     try:
-        with quick_commits():  # run history written at ~0.15 ms an event instead of ~6 ms (lib/run_history.py)
+        with quick_commits():  # run history written at ~0.15 ms an event instead of ~6 ms (lib/history_commits.py)
             result = job.with_logger_defs({"console": one_line_console_logger()}).execute_in_process(
                 run_config=run_config, instance=instance, partition_key=snapshot_date, tags=tags,
                 raise_on_error=False, asset_selection=asset_selection,

@@ -1,10 +1,10 @@
-"""quick_commits (lib/run_history.py): while a build writes its run history, closing a connection
+"""quick_commits (lib/history_commits.py): while a build writes its run history, closing a connection
 no longer checkpoints the write-ahead log, commits use synchronous=NORMAL, every event is kept, and
 nothing stays open after the block."""
 
 import sqlalchemy as sa
 
-from orchestration.lib.run_history import quick_commits
+from orchestration.lib.history_commits import quick_commits
 
 
 def _write_events(engine, count: int) -> None:
