@@ -30,6 +30,7 @@ import functools
 import hashlib
 import importlib.metadata
 import os
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -74,6 +75,8 @@ def dbt_source_digest() -> str:
 def warehouse_env(link: Path) -> dict[str, str]:
     """The warehouse path dbt opens (the fixed link, lib/publish.py scratch_link_path), relative to
     the folder dbt starts in (6 above)."""
+    if not (Path(sys.executable).parent / "observatory-dbt").exists():
+        return {"DUCKDB_PATH": str(link)}  # a plain dbt (project.py dbt_executable) starts where it is told
     workdir = link.parent.parent
     return {"DUCKDB_PATH": str(link.relative_to(workdir)), WORKDIR_ENV: str(workdir)}
 
