@@ -33,7 +33,9 @@ def _node(graph, key: str):
 
 
 def _manifest() -> dict:
-    return json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    from orchestration.defs.transform.project import dbt_project
+
+    return json.loads(dbt_project().manifest_path.read_text())
 
 
 def test_every_asset_has_the_owner_and_a_layer(graph):

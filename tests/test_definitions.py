@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, run_observatory
 
 
 def test_importing_the_code_location_parses_nothing():
@@ -116,3 +116,18 @@ def test_builds_into_other_data_folders_reuse_the_last_parse(built, sample_build
     for output in (built[2].stdout, (sample_build.parent / "build.stdout").read_text()):
         assert "Concurrency: 2 threads" in output  # dbt's own output
         assert "Unable to do partial parsing" not in output, output[:2000]
+
+
+def test_dbt_run_by_hand_leaves_the_builds_parse_alone(sample_build, tmp_path):
+    # A user's `dbt parse` in dbt_project, with a warehouse path of their own, writes dbt's default
+    # target folder; builds start from their own parse (target/builds), so the next build in yet
+    # another data folder still re-parses only what reads the data folder (dbt_workarounds.py, 7).
+    project = PROJECT_ROOT / "dbt_project"
+    env = {**os.environ, "DUCKDB_PATH": str(tmp_path / "mine.duckdb"), "DO_NOT_TRACK": "1"}
+    parsed = subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert parsed.returncode == 0, parsed.stdout[-2000:]
+    result = run_observatory(tmp_path / "data", "build", "--sample-rows", "50", "--snapshot-date", "2026-01-20")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Concurrency: 2 threads" in result.stdout
+    assert "Unable to do partial parsing" not in result.stdout, result.stdout[:2000]

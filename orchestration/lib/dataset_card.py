@@ -2,7 +2,7 @@
 columns, the snapshots the repo holds with their source and licence, and how to query it.
 
 `render_card` is a pure function of its inputs; `mart_docs` reads the marts' descriptions from
-dbt's parsed manifest (dbt_project/target/manifest.json, from the YAML beside the models).
+dbt's parsed manifest (dbt_project/target/builds/manifest.json, from the YAML beside the models).
 """
 
 from __future__ import annotations

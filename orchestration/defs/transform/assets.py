@@ -11,7 +11,7 @@ from orchestration.defs.engine import DBT_STEP, EngineName, requested_engine
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.refusal import refuse
 from orchestration.defs.transform.dbt_workarounds import environment, warehouse_env
-from orchestration.defs.transform.project import dbt_project
+from orchestration.defs.transform.project import BUILD_TARGET, dbt_project
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.defs.transform.translator import ObservatoryTranslator
 from orchestration.lib.child import PARENT_ENV
@@ -102,6 +102,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     **settings.dbt_env(), **warehouse_env(active),
                     "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),
                     PARENT_ENV: str(os.getpid()),
+                    # Where dagster-dbt makes the run's target folder and finds the parse to start from.
+                    "DBT_TARGET_PATH": str(BUILD_TARGET),
                 }
                 args = ["build", "--exclude", "test_type:unit"]
                 if engine == "spark":

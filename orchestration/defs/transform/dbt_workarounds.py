@@ -21,6 +21,11 @@ per build, measured on this 2-core machine (a build of a 300-model sample takes 
    for one (3.) serves builds into any other instead of a full parse each (the test suite's builds
    each have their own data folder; so does a benchmark).
 
+7. Builds keep their parse and artifacts in a folder of their own (dbt_project/target/builds,
+   project.py BUILD_TARGET; each run in a subfolder, starting from the parse's partial_parse.msgpack):
+   a dbt command run by hand in dbt_project (default target folder) leaves the builds' parse alone,
+   where it used to replace it with one of another profile and cost every later build a full parse.
+
 The private members in 1 and 2 belong to the pinned dagster-dbt; tests/test_definitions.py fails
 loudly if they move.
 """

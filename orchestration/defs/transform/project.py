@@ -27,12 +27,16 @@ def dbt_executable() -> str:
     return "dbt"
 
 
+# Builds' dbt artifacts, apart from dbt's default `target` (dbt_workarounds.py, 7).
+BUILD_TARGET = Path("target") / "builds"
+
+
 @functools.cache
 def dbt_project() -> DbtProject:
     """The project with a manifest that matches its files: parsed again only when they changed."""
     from filelock import FileLock
 
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=BUILD_TARGET)
     target = project.project_dir / project.target_path
     digest_path = target / "observatory_source_digest"
     digest = dbt_source_digest()
