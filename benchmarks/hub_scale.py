@@ -427,7 +427,8 @@ def spark_stage(workdir: Path, snapshot_file: Path, results: dict) -> dict:
            "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
     env.pop("OBSERVATORY_SNAPSHOT_DATE", None)
     settings = {name: env.get(name, default) for name, default in
-                (("SPARK_MASTER", "local[*]"), ("SPARK_DRIVER_MEMORY", "4g"), ("SPARK_SHUFFLE_PARTITIONS", "4"))}
+                (("SPARK_MASTER", "local[*]"), ("SPARK_DRIVER_MEMORY", "4g"), ("SPARK_SHUFFLE_PARTITIONS", "4"),
+                 ("SPARK_THREADS", "1"))}
     print(f"\nSpark engine, the same day ({settings}):")
     began = time.time()
     run = measure("observatory build --engine spark, empty", [str(BIN / "observatory"), "build", "--engine", "spark",
