@@ -25,6 +25,9 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
      Dagster (the compiled SQL of each model, executed in dependency order into a fresh file);
   6. a notebook user's pandas for four key metrics, against the same metrics in plain DuckDB;
   7. `import orchestration.definitions`.
+  8. the first build's day again with `observatory build --engine spark` into a data folder of its
+     own (skipped with --no-spark, or with the reason when the spark extra or Java is missing):
+     wall, peak RSS (the JVM included), steps, and where the Spark dbt invocation's time went.
 Prints the numbers and ratios and writes them to benchmarks/results/hub_scale.json.
 """
 
@@ -357,6 +360,101 @@ def ingest_only(args, env: dict, python: str) -> None:
     print(f"Results: {out.relative_to(ROOT)}")
 
 
+# --- The Spark engine, next to DuckDB: the same day built with `observatory build --engine spark`. ---
+
+def spark_problem() -> str | None:
+    """Why the Spark stage cannot run here (the spark extra or Java missing), or None."""
+    from orchestration.lib.engines import engine_problem
+
+    return engine_problem("spark")
+
+
+def spark_dbt_times(dbt_dir: Path, since: float) -> dict:
+    """Where the Spark dbt invocation's time went, from its run_results.json (the newest one written
+    after `since` by a `--target spark` invocation: a build's dbt step writes its own target folder):
+    seconds per model, the sums per kind of node (models, data tests, seeds), and the rest of its
+    elapsed time (JVM and Spark session start, dbt's parse and per-node bookkeeping; one thread)."""
+    found = []
+    for path in (dbt_dir / "target").rglob("run_results.json"):
+        if path.stat().st_mtime >= since:
+            results = json.loads(path.read_text())
+            if results.get("args", {}).get("target") == "spark":
+                found.append((path.stat().st_mtime, results))
+    if not found:
+        return {}
+    results = max(found, key=lambda item: item[0])[1]
+    kinds: dict = {}
+    for r in results["results"]:
+        kind = r["unique_id"].split(".")[0]
+        count, seconds = kinds.get(kind, (0, 0.0))
+        kinds[kind] = (count + 1, seconds + r["execution_time"])
+    models = sorted((r for r in results["results"] if r["unique_id"].startswith("model.")),
+                    key=lambda r: -r["execution_time"])
+    elapsed = results["elapsed_time"]
+    return {
+        "elapsed_s": round(elapsed, 2),
+        "nodes": {kind: {"count": count, "total_s": round(seconds, 2)} for kind, (count, seconds) in kinds.items()},
+        "outside_nodes_s": round(elapsed - sum(seconds for _, seconds in kinds.values()), 2),
+        "per_model_s": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in models},
+    }
+
+
+def hand_over_message(dagster_home: Path) -> str | None:
+    """The dbt step's line on loading Spark's tables into the run's DuckDB (rows, seconds), from the event log."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    try:
+        run = instance.get_runs(limit=1)[0]
+        return next((r.user_message for r in instance.all_logs(run.run_id)
+                     if r.user_message and r.user_message.startswith("handed over from Spark")), None)
+    finally:
+        instance.dispose()
+
+
+def spark_stage(workdir: Path, snapshot_file: Path, results: dict) -> dict:
+    """`observatory build --engine spark` of DAY_1 into an empty warehouse of its own (the same file
+    and date as the first DuckDB build): wall time, peak RSS (dbt and Spark's JVM included), steps,
+    where the Spark dbt invocation's time went, next to the DuckDB build's numbers."""
+    problem = spark_problem()
+    if problem:
+        print(f"\nSpark stage skipped: {problem}")
+        return {"skipped": problem}
+    data_dir = workdir / "spark" / "data"
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home"),
+           "DUCKDB_PATH": str(data_dir / "warehouse" / "observatory.duckdb"),
+           "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    env.pop("OBSERVATORY_SNAPSHOT_DATE", None)
+    settings = {name: env.get(name, default) for name, default in
+                (("SPARK_MASTER", "local[*]"), ("SPARK_DRIVER_MEMORY", "4g"), ("SPARK_SHUFFLE_PARTITIONS", "4"),
+                 ("SPARK_THREADS", "1"))}
+    print(f"\nSpark engine, the same day ({settings}):")
+    began = time.time()
+    run = measure("observatory build --engine spark, empty", [str(BIN / "observatory"), "build", "--engine", "spark",
+                  "--source", "file", "--file", str(snapshot_file), "--snapshot-date", DAY_1], env)
+    run.pop("output")
+    run["settings"] = settings
+    run["steps_s"] = run_steps(data_dir / "dagster_home")
+    run["hand_over"] = hand_over_message(data_dir / "dagster_home")
+    run["spark_dbt"] = spark_dbt_times(ROOT / "dbt_project", began)
+    duckdb_run = results.get("build_first", {})
+    if duckdb_run.get("wall_s"):
+        run["vs_duckdb"] = {"wall": round(run["wall_s"] / duckdb_run["wall_s"], 2),
+                            "dbt_step": round(run["steps_s"]["dbt"] / max(duckdb_run["steps_s"]["dbt"], 0.01), 2)}
+    spark_dbt, duckdb_models = run["spark_dbt"], results.get("dbt_run", {}).get("per_model_s", {})
+    print(f"Steps on Spark (s): {run['steps_s']}; DuckDB, same day: {duckdb_run.get('steps_s')}")
+    print(f"Spark vs DuckDB: {run.get('vs_duckdb')}")
+    if spark_dbt:
+        print(f"Spark's dbt invocation: {spark_dbt['elapsed_s']} s, of which {spark_dbt['nodes']}; "
+              f"outside the nodes (JVM and session start, parse): {spark_dbt['outside_nodes_s']} s")
+        slowest = list(spark_dbt["per_model_s"].items())[:6]
+        print("Slowest models on Spark (s, DuckDB's dbt run beside): "
+              + ", ".join(f"{name} {seconds} ({duckdb_models.get(name, '-')})" for name, seconds in slowest))
+    print(f"Hand-over: {run['hand_over']}")
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=2_200_000, help="models in the universe (default 2,200,000)")
@@ -367,6 +465,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "benchmark", help="scratch folder (deleted first)")
     parser.add_argument("--ingest-only", action="store_true", help="measure only the ingest of one file")
     parser.add_argument("--pad-bytes", type=int, default=0, help="with --ingest-only: extra bytes per row")
+    parser.add_argument("--no-spark", action="store_true",
+                        help="leave out the Spark stage (the same day built with --engine spark; skipped anyway "
+                             "without the spark extra or Java)")
     args = parser.parse_args()
 
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -460,6 +561,7 @@ def main() -> None:
             (results["dbt_run"]["wall_s"] - results["dbt_startup"]["wall_s"]) / floor_result["wall_s"], 2),
         "pandas_vs_duckdb_metrics": round(results["pandas_metrics"]["wall_s"] / results["duckdb_metrics"]["wall_s"], 2),
     }
+    results["spark"] = {"skipped": "--no-spark"} if args.no_spark else spark_stage(args.workdir, files[DAY_1], results)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     for run in [*results.values(), *later.values()]:
         if isinstance(run, dict):

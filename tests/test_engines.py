@@ -187,3 +187,45 @@ def test_status_reads_the_engine_of_each_snapshot_and_none_before_it_was_recorde
                 "(date '2026-06-05', 'spark'), (date '2026-06-06', 'duckdb'), (date '2026-06-07', null)) t(snapshot_date, engine)")
     assert built_engines(con) == {"2026-06-05": "spark", "2026-06-06": "duckdb", "2026-06-07": None}
     con.close()
+
+
+def test_ci_installs_the_spark_extra_and_java_before_the_tests():
+    from tests.conftest import PROJECT_ROOT
+
+    lines = [line.strip() for line in (PROJECT_ROOT / ".ci" / "run").read_text().splitlines()]
+    assert lines.index("make install-spark") < lines.index("make test")
+    java = [line for line in lines if "openjdk-17-jre-headless" in line]
+    assert java and lines.index(java[0]) < lines.index("make test")
+
+
+# tests/test_spark.py run as if the spark extra were not installed (pyspark not found): only its dbt unit
+# test, which uses no session build.
+WITHOUT_PYSPARK = """
+import importlib.util, sys, pytest
+find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a: None if name.split(".")[0] == "pyspark" else find_spec(name, *a)
+sys.exit(pytest.main(["tests/test_spark.py", "-k", "dbt_unit_tests", "-p", "no:cacheprovider", "-q",
+                      "--basetemp", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("ci", [None, "true"])
+def test_the_spark_tests_skip_without_the_extra_but_fail_under_ci(ci, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    if ci:
+        env["CI"] = ci
+    result = subprocess.run([sys.executable, "-c", WITHOUT_PYSPARK, str(tmp_path / "pt")], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=300)
+    if ci:
+        assert result.returncode == 1, result.stdout[-2000:]
+        assert "1 error" in result.stdout and "missing: pyspark" in result.stdout
+        assert "CI=true requires them" in result.stdout
+    else:
+        assert result.returncode == 0, result.stdout[-2000:]
+        assert "1 skipped" in result.stdout and "missing: pyspark" in result.stdout
