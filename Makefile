@@ -43,7 +43,7 @@ test: install  ## run the whole test suite (offline), on two workers
 test-fast: install  ## unit tests and dbt unit tests only: no end-to-end build, real data or browser (under a minute)
 	$(BIN)/pytest -m "not e2e"
 
-bench: install  ## the Hub-scale benchmark (2.2M models; about 10 minutes, not part of make test)
+bench: install  ## the Hub-scale benchmark (2.2M models, DuckDB and then Spark when installed; about 25 minutes, not part of make test)
 	$(BIN)/python benchmarks/hub_scale.py
 
 docs: install  ## dbt docs of the warehouse as one offline page (build first); its own target folder, so builds keep their partial parse
