@@ -13,10 +13,11 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   1. generating the synthetic snapshot (two consecutive days of one growing universe);
   2. the whole `observatory build` of day 1 into an empty warehouse, with its steps (ingest,
      dbt, metric checks, publish) read from the run's Dagster event log;
-  3. the whole build of a new date with 30, then 100 snapshots already stored (history is seeded
+  3. the whole build of a new date with 2, 30, then 100 snapshots already stored (history is seeded
      by linking day 1's raw file and published lake folder under earlier dates and rewriting the
      catalog: the same files as real history, without spending an hour computing them), the
-     ratio 100-stored vs empty, and the disk one stored snapshot takes in the lake; the seeded
+     ratios 100-stored vs empty and vs 2 stored (the first build has no previous snapshot, so no
+     period work), and the disk one stored snapshot takes in the lake; the seeded
      copies differ in downloadsAllTime (fewer downloads the older the copy), so the trend marts
      (period downloads, stalls, adoption points) do real work, and each build reports their dbt
      model times (its run_results.json) at 0, 30 and 100 stored snapshots;
@@ -462,8 +463,8 @@ def spark_stage(workdir: Path, snapshot_file: Path, results: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=2_200_000, help="models in the universe (default 2,200,000)")
-    parser.add_argument("--history", type=int, nargs="+", default=[30, 100],
-                        help="snapshots stored before each further build (default 30 100)")
+    parser.add_argument("--history", type=int, nargs="+", default=[2, 30, 100],
+                        help="snapshots stored before each further build (default 2 30 100)")
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="results file (default benchmarks/results/hub_scale.json; give another for trial runs)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "benchmark", help="scratch folder (deleted first)")
@@ -565,6 +566,12 @@ def main() -> None:
             (results["dbt_run"]["wall_s"] - results["dbt_startup"]["wall_s"]) / floor_result["wall_s"], 2),
         "pandas_vs_duckdb_metrics": round(results["pandas_metrics"]["wall_s"] / results["duckdb_metrics"]["wall_s"], 2),
     }
+    # The empty warehouse's build has no previous snapshot, so no period work; against the fewest
+    # stored snapshots, the ratios show what more history costs.
+    fewest = min(later, key=int, default=None)
+    for k, run in later.items():
+        if k != fewest:
+            results["ratios"][f"build_with_{k}_stored_vs_{fewest}"] = round(run["wall_s"] / later[fewest]["wall_s"], 2)
     results["spark"] = {"skipped": "--no-spark"} if args.no_spark else spark_stage(args.workdir, files[DAY_1], results)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     for run in [*results.values(), *later.values()]:
