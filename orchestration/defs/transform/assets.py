@@ -97,7 +97,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             with exclusive(settings.dbt_lock, "dbt scratch path", settings.lock_timeout_s, context.log):
                 # dbt builds this run's snapshot alone into a scratch warehouse; publishing copies it to the lake.
                 active = start_scratch(settings.duckdb_path, run_id)
-                # dbt inherits this process's environment when it starts: hand it absolute paths.
+                # dbt inherits this process's environment when it starts: absolute paths, but the warehouse's,
+                # which is relative to the folder dbt starts in (dbt_workarounds.py, 6).
                 env = {
                     **settings.dbt_env(), **warehouse_env(active),
                     "OBSERVATORY_SNAPSHOT_DATE": context.partition_key, "WEEKLY_TOP_N": str(settings.weekly_top_n),

@@ -20,7 +20,6 @@ per build, measured on this 2-core machine (a build of a 300-model sample takes 
    lib/child.py start_in): the profile is then the same for every data folder, so the parse made
    for one (3.) serves builds into any other instead of a full parse each (the test suite's builds
    each have their own data folder; so does a benchmark).
-
 7. Builds keep their parse and artifacts in a folder of their own (dbt_project/target/builds,
    project.py BUILD_TARGET; each run in a subfolder, starting from the parse's partial_parse.msgpack):
    a dbt command run by hand in dbt_project (default target folder) leaves the builds' parse alone,
