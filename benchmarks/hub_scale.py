@@ -89,8 +89,9 @@ def _tree_rss_mb(root: int) -> float:
     return total
 
 
-def measure(label: str, command: list[str], env: dict, cwd: Path = ROOT) -> dict:
-    """Run `command`, returning its wall time and peak tree RSS; fail loudly with its output."""
+def measure(label: str, command: list[str], env: dict, cwd: Path = ROOT, required: bool = True) -> dict:
+    """Run `command`, returning its wall time and peak tree RSS; fail loudly with its output, or, when
+    not `required`, print it and return the result with `failed` set."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sampler = PeakRss(process.pid)
@@ -98,7 +99,11 @@ def measure(label: str, command: list[str], env: dict, cwd: Path = ROOT) -> dict
     peak = sampler.stop()
     wall = round(time.perf_counter() - started, 2)
     if process.returncode != 0:
-        sys.exit(f"{label} failed ({process.returncode}):\n{output[-4000:]}")
+        message = f"{label} failed ({process.returncode}):\n{output[-4000:]}"
+        if required:
+            sys.exit(message)
+        print(message)
+        return {"wall_s": wall, "peak_rss_mb": peak, "output": output, "failed": True}
     print(f"  {label:<48} {wall:>8.1f} s  {peak:>8.0f} MB")
     return {"wall_s": wall, "peak_rss_mb": peak, "output": output}
 
@@ -363,13 +368,6 @@ def ingest_only(args, env: dict, python: str) -> None:
 
 # --- The Spark engine, next to DuckDB: the same day built with `observatory build --engine spark`. ---
 
-def spark_problem() -> str | None:
-    """Why the Spark stage cannot run here (the spark extra or Java missing), or None."""
-    from orchestration.lib.engines import engine_problem
-
-    return engine_problem("spark")
-
-
 def spark_dbt_times(dbt_dir: Path, since: float) -> dict:
     """Where the Spark dbt invocation's time went, from its run_results.json (the newest one written
     after `since` by a `--target spark` invocation: a build's dbt step writes its own target folder):
@@ -418,7 +416,9 @@ def spark_stage(workdir: Path, snapshot_file: Path, results: dict) -> dict:
     """`observatory build --engine spark` of DAY_1 into an empty warehouse of its own (the same file
     and date as the first DuckDB build): wall time, peak RSS (dbt and Spark's JVM included), steps,
     where the Spark dbt invocation's time went, next to the DuckDB build's numbers."""
-    problem = spark_problem()
+    from orchestration.lib.engines import engine_problem
+
+    problem = engine_problem("spark")
     if problem:
         print(f"\nSpark stage skipped: {problem}")
         return {"skipped": problem}
@@ -432,13 +432,11 @@ def spark_stage(workdir: Path, snapshot_file: Path, results: dict) -> dict:
                  ("SPARK_THREADS", "1"))}
     print(f"\nSpark engine, the same day ({settings}):")
     began = time.time()
-    try:
-        run = measure("observatory build --engine spark, empty", [str(BIN / "observatory"), "build", "--engine",
-                      "spark", "--source", "file", "--file", str(snapshot_file), "--snapshot-date", DAY_1], env)
-    except SystemExit as failure:  # the DuckDB numbers above are kept; the failure is the Spark result
-        print(failure)
-        return {"failed": str(failure)[-3000:], "settings": settings}
-    run.pop("output")
+    run = measure("observatory build --engine spark, empty", [str(BIN / "observatory"), "build", "--engine", "spark",
+                  "--source", "file", "--file", str(snapshot_file), "--snapshot-date", DAY_1], env, required=False)
+    output = run.pop("output")
+    if run.get("failed"):  # the DuckDB numbers above are kept; the failure is the Spark result
+        return {**run, "output_tail": output[-3000:], "settings": settings}
     run["settings"] = settings
     run["steps_s"] = run_steps(data_dir / "dagster_home")
     run["hand_over"] = hand_over_message(data_dir / "dagster_home")

@@ -53,8 +53,3 @@ def test_quick_commits_keep_the_log_open_and_lose_no_event(tmp_path):
     with second.connect() as connection:
         assert connection.execute(sa.text("select count(*) from event_logs")).scalar() == 5
 
-
-def test_an_in_memory_database_is_left_alone():
-    engine = sa.create_engine("sqlite://")
-    with quick_commits(), engine.connect() as connection:
-        assert connection.execute(sa.text("select 1")).scalar() == 1

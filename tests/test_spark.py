@@ -12,10 +12,8 @@ uses none of the code under test.
 import datetime as dt
 import decimal
 import json
-import importlib.util
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -30,30 +28,14 @@ from tests.test_trends_build import DATES as TREND_DATES, trends_build  # noqa: 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
 
-
-def spark_problem() -> str | None:
-    """Why Spark cannot run here (the spark extra or Java missing), or None."""
-    missing = [name for name in ("pyspark", "dbt.adapters.spark") if _find_spec(name) is None]
-    if missing:
-        return f"the spark extra is not installed (missing: {', '.join(missing)}; make install-spark)"
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        return "no Java runtime (java on PATH or JAVA_HOME; Java 17)"
-    return None
-
-
-def _find_spec(name: str):
-    try:
-        return importlib.util.find_spec(name)
-    except ImportError:  # a parent package is missing
-        return None
-
-
 @pytest.fixture(autouse=True, scope="session")
 def spark_available():
     """Skipped without the spark extra or Java; failed instead under CI=true, which must run them
     (.ci/run installs both), as the real-slice tests fail there without ../shared/realdata. Session
     scoped, so it runs before the session builds the tests use."""
-    problem = spark_problem()
+    from orchestration.lib.engines import engine_problem
+
+    problem = engine_problem("spark")
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Spark tests cannot run: {problem}; CI=true requires them (.ci/run installs the extra and Java)")
@@ -236,7 +218,7 @@ def test_a_later_snapshot_builds_on_spark_from_the_lake(trends_build, tmp_path_f
     _assert_same_marts(lake_folder, warehouse_dir, snapshot_date)
 
 
-# The marts that read the earlier snapshots from the lake: period downloads and the relative adoption.
+# Marts that read the earlier snapshots from the lake and hold rows in the three-snapshot build.
 PERIOD_MARTS = ("fct_model_period_downloads", "fct_concentration", "fct_family_downloads")
 
 

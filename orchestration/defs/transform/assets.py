@@ -10,8 +10,8 @@ from pydantic import Field
 from orchestration.defs.engine import DBT_STEP, EngineName, requested_engine
 from orchestration.defs.partitions import snapshot_partitions
 from orchestration.defs.refusal import refuse
-from orchestration.defs.transform.dbt_workarounds import environment, warehouse_env
-from orchestration.defs.transform.project import BUILD_TARGET, dbt_project
+from orchestration.defs.transform.dbt_workarounds import environment
+from orchestration.defs.transform.project import BUILD_TARGET, dbt_project, warehouse_env
 from orchestration.defs.transform.table_metadata import describe_tables
 from orchestration.defs.transform.translator import ObservatoryTranslator
 from orchestration.lib.child import PARENT_ENV

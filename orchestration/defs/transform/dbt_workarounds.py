@@ -16,10 +16,10 @@ per build, measured on this 2-core machine (a build of a 300-model sample takes 
 5. dbt always opens one fixed warehouse path, a link to the run's scratch (lib/publish.py
    scratch_link_path): a profile path per run would also force a full re-parse (8.3 s instead of
    4-5.6 s of partial parse).
-6. That path is given relative, and dbt started in the warehouse's folder (`warehouse_env`,
-   lib/child.py start_in): the profile is then the same for every data folder, so the parse made
-   for one (3.) serves builds into any other instead of a full parse each (the test suite's builds
-   each have their own data folder; so does a benchmark).
+6. That path is given relative, and dbt started in the warehouse's folder (project.py
+   warehouse_env, lib/child.py start_in): the profile is then the same for every data folder, so
+   the parse made for one (3.) serves builds into any other instead of a full parse each (the test
+   suite's builds each have their own data folder; so does a benchmark).
 7. Builds keep their parse and artifacts in a folder of their own (dbt_project/target/builds,
    project.py BUILD_TARGET; each run in a subfolder, starting from the parse's partial_parse.msgpack):
    a dbt command run by hand in dbt_project (default target folder) leaves the builds' parse alone,
@@ -34,13 +34,11 @@ import functools
 import hashlib
 import importlib.metadata
 import os
-import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from orchestration.lib.child import WORKDIR_ENV
 from orchestration.settings import DBT_PROJECT_DIR
 
 DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests", "analyses")
@@ -74,15 +72,6 @@ def dbt_source_digest() -> str:
         digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def warehouse_env(link: Path) -> dict[str, str]:
-    """The warehouse path dbt opens (the fixed link, lib/publish.py scratch_link_path), relative to
-    the folder dbt starts in (6 above)."""
-    if not (Path(sys.executable).parent / "observatory-dbt").exists():
-        return {"DUCKDB_PATH": str(link)}  # a plain dbt (project.py dbt_executable) starts where it is told
-    workdir = link.parent.parent
-    return {"DUCKDB_PATH": str(link.relative_to(workdir)), WORKDIR_ENV: str(workdir)}
 
 
 @contextlib.contextmanager

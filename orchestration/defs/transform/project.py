@@ -8,9 +8,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.defs.transform.dbt_workarounds import (
-    ObservatoryDbtCli, dbt_source_digest, environment, parsed, warehouse_env,
-)
+from orchestration.defs.transform.dbt_workarounds import ObservatoryDbtCli, dbt_source_digest, environment, parsed
+from orchestration.lib.child import WORKDIR_ENV
 from orchestration.lib.publish import scratch_link_path
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
@@ -25,6 +24,15 @@ def dbt_executable() -> str:
         if candidate.exists():
             return str(candidate)
     return "dbt"
+
+
+def warehouse_env(link: Path) -> dict[str, str]:
+    """The warehouse path dbt opens (the fixed link, lib/publish.py scratch_link_path), relative to
+    the folder observatory-dbt starts dbt in (dbt_workarounds.py, 6)."""
+    if Path(dbt_executable()).name != "observatory-dbt":
+        return {"DUCKDB_PATH": str(link)}  # a plain dbt starts where it is told: the absolute path
+    workdir = link.parent.parent
+    return {"DUCKDB_PATH": str(link.relative_to(workdir)), WORKDIR_ENV: str(workdir)}
 
 
 # Builds' dbt artifacts, apart from dbt's default `target` (dbt_workarounds.py, 7).
