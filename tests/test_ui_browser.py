@@ -59,7 +59,11 @@ def add_partition(page, job_url: str, date: str) -> None:
     name.press("Enter")
     name.wait_for(state="hidden")
     launch.get_by_role("button", name="Cancel").click()
-    launch.wait_for(state="hidden")
+    try:
+        launch.wait_for(state="hidden", timeout=10_000)
+    except Exception:  # playwright's TimeoutError: a click landing while the dialog re-renders is lost
+        launch.get_by_role("button", name="Cancel").click()
+        launch.wait_for(state="hidden")
 
 
 def pick_partition(page, job_url: str, date: str) -> None:
