@@ -299,3 +299,37 @@ def test_the_published_parquet_is_plain_and_equals_the_catalog_views(built):
                 from_files = [row[:last] + row[last + 1:] for row in from_files]
                 from_view = [row[:last] + row[last + 1:] for row in from_view]
             assert sorted(from_files, key=repr) == sorted(from_view, key=repr), mart
+
+
+def test_every_tested_relation_documents_snapshot_date_exactly_when_it_has_one(built):
+    """Data tests are scoped to the run's snapshot by the tested node's documented columns
+    (macro relation_has_snapshot_date): a relation with an undocumented snapshot_date would be
+    tested over its whole history, one that documents a column it lacks would fail its tests.
+    Staging views and seeds are compared with the catalog; the build's tables (intermediate, marts)
+    are per snapshot by design and must all document it."""
+    from orchestration.defs.transform.project import dbt_project
+
+    _, data_dir, _ = built
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    tested = {node["attached_node"] for node in manifest["nodes"].values()
+              if node["resource_type"] == "test" and node.get("attached_node")}
+    with warehouse(data_dir) as con:
+        actual = {(schema, table): "snapshot_date" in columns.split(",") for schema, table, columns in con.execute(
+            "select table_schema, table_name, string_agg(column_name, ',') from information_schema.columns"
+            " where table_schema in ('staging', 'reference') group by all").fetchall()}
+        compared = 0
+        for uid in sorted(tested):
+            node = manifest["nodes"].get(uid) or manifest["sources"][uid]
+            documented = "snapshot_date" in node["columns"]
+            relation = (node["schema"], node.get("alias") or node["name"])
+            if relation not in actual and node["schema"] == "staging":  # a view the catalog does not keep
+                compiled = max((dbt_project().manifest_path.parent).glob(
+                    f"*/compiled/observatory/{node['original_file_path']}"), key=lambda p: p.stat().st_mtime)
+                columns = [row[0] for row in con.execute(f"describe ({compiled.read_text()})").fetchall()]
+                actual[relation] = "snapshot_date" in columns
+            if relation in actual:
+                assert documented == actual[relation], uid
+                compared += 1
+            else:
+                assert node["schema"] in ("intermediate", "marts") and documented, uid
+    assert compared >= 7, compared
