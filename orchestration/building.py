@@ -280,9 +280,12 @@ def build_digest(wanted: dict) -> str:
 
 
 def already_built(instance, snapshot_date: str, digest: str, settings: Settings) -> bool:
+    """A successful run built this date from the same input and code, and the lake still holds the date."""
     import dagster as dg
 
-    if not settings.duckdb_path.exists():
+    from orchestration.lib.publish import snapshot_folder
+
+    if not snapshot_folder(settings.duckdb_path, snapshot_date).exists():
         return False
     runs = instance.get_runs(
         filters=dg.RunsFilter(

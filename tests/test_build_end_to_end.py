@@ -127,6 +127,17 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
     published_at = {p.name.split("=")[1]: p.resolve().stat().st_mtime for p in lake.glob("snapshot_date=*")}
     assert published_at["2026-06-05"] < published_at["2026-06-06"]
 
+    # A date whose lake folder was taken away is built again, not reported as already built.
+    link = lake / "snapshot_date=2026-06-06"
+    shutil.rmtree(link.resolve())
+    link.unlink()
+    again = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
+                            "--snapshot-date", "2026-06-06")
+    assert again.returncode == 0 and "already built" not in again.stdout, again.stdout[-2000:]
+    with warehouse(data_dir) as con:
+        counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
+    assert counts == {"2026-06-05": 10, "2026-06-06": 11}
+
 
 def test_bad_input_fails_clearly_and_keeps_the_warehouse(built):
     root, data_dir, _ = built
