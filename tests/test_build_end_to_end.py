@@ -114,6 +114,12 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
     assert [p.name for p in building.iterdir() if not p.is_symlink()] == []
 
     # A full refresh rebuilds every stored snapshot, one date at a time, each its own publication.
+    def builds():
+        with warehouse(data_dir) as con:
+            return {str(d): (b, f) for d, b, f in con.execute(
+                "select snapshot_date, built_at, history_fingerprint from marts.dim_snapshots").fetchall()}
+
+    built_before = builds()
     refreshed = run_observatory(data_dir, "build", "--source", "file", "--file", str(next_day),
                                 "--snapshot-date", "2026-06-06", "--full-refresh")
     assert refreshed.returncode == 0, refreshed.stderr[-3000:]
@@ -121,6 +127,15 @@ def test_rerun_is_a_no_op_and_new_snapshots_leave_older_ones_alone(built):
     with warehouse(data_dir) as con:
         counts = dict(con.execute("select snapshot_date::varchar, count(*) from marts.dim_models group by 1").fetchall())
     assert counts == {"2026-06-05": 10, "2026-06-06": 11}
+    # Each build records when it ran and which snapshots were published before it: 06-06 was rebuilt on
+    # the rebuilt 06-05 (md5 of 'date@built_at' of the snapshots before it, ',' between them).
+    built_after = builds()
+    assert all(built_after[d][0] > built_before[d][0] for d in built_before)
+    assert built_after["2026-06-05"][1] == hashlib.md5(b"").hexdigest()
+    with warehouse(data_dir) as con:
+        (entry,) = con.execute("select cast(snapshot_date as varchar) || '@' || cast(built_at as varchar)"
+                               " from marts.dim_snapshots where snapshot_date = '2026-06-05'").fetchone()
+    assert built_after["2026-06-06"][1] == hashlib.md5(entry.encode()).hexdigest() != built_before["2026-06-06"][1]
     versions = {p.name.split("=")[1]: p.resolve().name for p in lake.glob("snapshot_date=*")}
     assert versions["2026-06-05"] != before_version and versions["2026-06-06"] != after_version
     # Oldest first, the requested date in its turn: each date reads its rebuilt predecessors.

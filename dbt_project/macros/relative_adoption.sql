@@ -62,3 +62,28 @@
     {%- endif %}
     {%- endfor %})
 {%- endmacro %}
+
+{#
+  A fingerprint of published snapshots (an aggregate): md5 of their dates and build times, sorted.
+  A snapshot records the fingerprint of the snapshots published before it when it was built
+  (dim_snapshots.history_fingerprint); relative adoption carries a snapshot's curves over only when
+  the snapshots before it are still the same (none added, replaced or rebuilt since).
+#}
+{% macro history_fingerprint(snapshot_date, built_at) -%}
+    {%- set entry = "cast(" ~ snapshot_date ~ " as " ~ sql_type('varchar') ~ ") || '@' || coalesce(cast("
+        ~ built_at ~ " as " ~ sql_type('varchar') ~ "), '-')" -%}
+    md5({{ sorted_string_agg(entry) }})
+{%- endmacro %}
+
+{# The non-null values of `expr` joined by ',' in ascending order; '' when there is none. #}
+{% macro sorted_string_agg(expr) -%}
+    {{ return(adapter.dispatch('sorted_string_agg')(expr)) }}
+{%- endmacro %}
+
+{% macro default__sorted_string_agg(expr) -%}
+    coalesce(string_agg({{ expr }}, ',' order by {{ expr }}), '')
+{%- endmacro %}
+
+{% macro spark__sorted_string_agg(expr) -%}
+    array_join(array_sort(collect_list({{ expr }})), ',')
+{%- endmacro %}

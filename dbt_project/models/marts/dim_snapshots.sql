@@ -6,6 +6,8 @@
   The period columns pair the snapshot with its previous one (int_period_snapshots_paired) and
   flag a stall: the Hub-wide positive period downloads per day under 25% of the median of the up
   to 8 preceding periods' (the Hub's counters freeze on some days and catch up the next).
+  built_at and history_fingerprint say when the snapshot was built and on which published
+  snapshots before it (relative adoption carries its curves over while those stay the same).
 #}
 
 with
@@ -40,6 +42,19 @@ period_sums as (
         sum(case when downloads > 0 then downloads else 0 end) as positive_downloads
     from {{ ref('int_model_period_downloads') }}
     group by snapshot_date
+
+),
+
+histories as (
+
+    -- The snapshots published before each one at the time of this build (relative adoption checks it).
+    select
+        snapshots.snapshot_date,
+        {{ history_fingerprint('published.snapshot_date', 'published.built_at') }} as history_fingerprint
+    from snapshots
+    left join {{ ref('int_period_lake_snapshots') }} as published
+        on published.snapshot_date < snapshots.snapshot_date
+    group by snapshots.snapshot_date
 
 ),
 
@@ -81,10 +96,14 @@ final as (
             false
         ) as is_stalled,
         -- The engine of this build: the dbt adapter (duckdb, or spark for `observatory build --engine spark`).
-        cast('{{ target.type }}' as {{ sql_type('varchar') }}) as engine
+        cast('{{ target.type }}' as {{ sql_type('varchar') }}) as engine,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ sql_type('timestamp') }}) as built_at,
+        histories.history_fingerprint
     from snapshots
     left join period_rates
         on period_rates.snapshot_date = snapshots.snapshot_date
+    left join histories
+        on histories.snapshot_date = snapshots.snapshot_date
 
 )
 

@@ -14,9 +14,19 @@
   from the run. Only a point within 35 days of a checkpoint T <= S can give T a value, so no other
   point is read (macro adoption_point_is_needed); the curves are sorted and joined on a compact
   integer key per (snapshot, model).
+
+  Carried curves, so a build's cost does not grow with the history stored: when the run builds one
+  snapshot S and P, the newest published snapshot before it, is not stalled and was built on the
+  snapshots still published before it (dim_snapshots.history_fingerprint), a model of S's universe
+  that has a point in P (same key rule, same created date) takes its values at T <= P from P's own
+  rows (every later point is after P, so none can change them), and its values at P < T <= S from
+  its points at P and S; a model created after P has no stored point but S's and (created date, 0).
+  Only the other models (absent from P, or every model when P does not qualify) have their curves
+  read from every stored snapshot.
 #}
 
 {%- set checkpoints = adoption_checkpoints() -%}
+{%- set requested = requested_snapshot_date() -%}
 
 with
 
@@ -37,8 +47,9 @@ own_snapshot_is_stalled as (
 
 lake_snapshots as (
 
-    select snapshot_date, coalesce(is_stalled, false) as is_stalled
-    from {{ lake_table('dim_snapshots', {'is_stalled': 'boolean'}) }}
+    -- The published snapshots before the run's (a rebuild's own date and later ones are never points).
+    select snapshot_date, is_stalled, built_at, history_fingerprint
+    from {{ ref('int_period_lake_snapshots') }}
 
 ),
 
@@ -46,7 +57,60 @@ lake_points as (
 
     select *
     from {{ lake_table('fct_adoption_points', {
-        'model_id': 'varchar', 'model_object_id': 'varchar', 'downloads_all_time': 'bigint'}) }}
+        'model_id': 'varchar', 'model_object_id': 'varchar', 'created_date': 'date', 'downloads_all_time': 'bigint'}) }}
+
+),
+
+previous_candidate as (
+
+    select max(snapshot_date) as snapshot_date
+    from lake_snapshots
+    {%- if not requested %}
+    where false  -- a run of several snapshots reads every curve from the stored snapshots
+    {%- endif %}
+
+),
+
+history_before_previous as (
+
+    select {{ history_fingerprint('lake_snapshots.snapshot_date', 'lake_snapshots.built_at') }} as history_fingerprint
+    from lake_snapshots
+    inner join previous_candidate
+        on lake_snapshots.snapshot_date < previous_candidate.snapshot_date
+
+),
+
+previous_snapshot as (
+
+    -- P, when its curves carry over: not stalled, and built on the snapshots still published before it.
+    select lake_snapshots.snapshot_date
+    from lake_snapshots
+    inner join previous_candidate
+        on previous_candidate.snapshot_date = lake_snapshots.snapshot_date
+    cross join history_before_previous
+    where not lake_snapshots.is_stalled
+        and lake_snapshots.history_fingerprint = history_before_previous.history_fingerprint
+
+),
+
+previous_points as (
+
+    select lake_points.model_id, lake_points.model_object_id, lake_points.created_date,
+        lake_points.downloads_all_time, previous_snapshot.snapshot_date as point_date
+    from lake_points
+    inner join previous_snapshot
+        on previous_snapshot.snapshot_date = lake_points.snapshot_date
+    where lake_points.downloads_all_time is not null
+
+),
+
+previous_values as (
+
+    select lake_values.model_id, lake_values.checkpoint_days, lake_values.cumulative_downloads
+    from {{ lake_table('fct_relative_adoption', {
+        'model_id': 'varchar', 'checkpoint_days': 'integer', 'cumulative_downloads': 'double'}) }} as lake_values
+    inner join previous_snapshot
+        on previous_snapshot.snapshot_date = lake_values.snapshot_date
 
 ),
 
@@ -72,14 +136,99 @@ stored_points as (
 
 ),
 
+carried_matches as (
+
+    -- Models of S with a point in P: the object id when both rows carry one, else the repo id.
+    select universe.snapshot_date, universe.model_id, previous_points.model_id as prev_model_id,
+        previous_points.point_date, previous_points.downloads_all_time
+    from universe
+    inner join previous_points
+        on previous_points.model_object_id = universe.model_object_id
+    where previous_points.created_date = universe.created_date
+        and previous_points.point_date >= universe.created_date
+
+    union all
+
+    select universe.snapshot_date, universe.model_id, previous_points.model_id,
+        previous_points.point_date, previous_points.downloads_all_time
+    from universe
+    inner join previous_points
+        on previous_points.model_id = universe.model_id
+    where (previous_points.model_object_id is null or universe.model_object_id is null)
+        and previous_points.created_date = universe.created_date
+        and previous_points.point_date >= universe.created_date
+
+),
+
+folded_curves as (
+
+    -- Each folded model's last point before S: its point in P, or (created date, 0) when created after P.
+    -- A model matching two rows of P (two keys) is read from the stored snapshots instead.
+    select snapshot_date, model_id, max(prev_model_id) as prev_model_id, max(point_date) as last_date,
+        max(downloads_all_time) as last_downloads
+    from carried_matches
+    group by snapshot_date, model_id
+    having count(*) = 1
+
+    union all
+
+    select universe.snapshot_date, universe.model_id, cast(null as {{ sql_type('varchar') }}),
+        universe.created_date, cast(0 as bigint)
+    from universe
+    inner join previous_snapshot
+        on universe.created_date > previous_snapshot.snapshot_date
+
+),
+
+folded_checkpoints as (
+
+    -- At T <= P, P's value (no row there: none); after P, S's own point at T = S, else the line from
+    -- the last point to S's point when they are at most 35 days apart.
+    select
+        universe.snapshot_date,
+        universe.model_id,
+        universe.size_class,
+        checkpoint_days.checkpoint_days,
+        {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} as checkpoint_date,
+        case
+            when {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} <= folded_curves.last_date
+                then previous_values.cumulative_downloads
+            when own_snapshot_is_stalled.is_stalled or universe.downloads_all_time is null then null
+            when {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} = universe.snapshot_date
+                then cast(universe.downloads_all_time as double)
+            when {{ days_between('folded_curves.last_date', 'universe.snapshot_date') }} > 35 then null
+            else cast(folded_curves.last_downloads as double)
+                + cast(universe.downloads_all_time - folded_curves.last_downloads as double)
+                * {{ days_between('folded_curves.last_date', days_after('universe.created_date', 'checkpoint_days.checkpoint_days')) }}
+                / {{ days_between('folded_curves.last_date', 'universe.snapshot_date') }}
+        end as cumulative_downloads
+    from universe
+    inner join folded_curves
+        on folded_curves.snapshot_date = universe.snapshot_date
+        and folded_curves.model_id = universe.model_id
+    inner join own_snapshot_is_stalled
+        on own_snapshot_is_stalled.snapshot_date = universe.snapshot_date
+    cross join (values {% for days in checkpoints %}({{ days }}){% if not loop.last %}, {% endif %}{% endfor %}) as checkpoint_days (checkpoint_days)
+    left join previous_values
+        on previous_values.model_id = folded_curves.prev_model_id
+        and previous_values.checkpoint_days = checkpoint_days.checkpoint_days
+    where {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} <= universe.snapshot_date
+
+),
+
 universe_keyed as (
 
-    -- A compact key per (snapshot, model) for the curve's sorts and joins, and which points it needs.
+    -- The models read from every stored snapshot: a compact key per (snapshot, model) for the curve's
+    -- sorts and joins, and which points it needs.
     select
         universe.*,
         row_number() over (order by universe.snapshot_date, universe.model_id) as curve_id,
         {{ adoption_point_bounds('universe.created_date', 'universe.snapshot_date') }}
     from universe
+    left join folded_curves
+        on folded_curves.snapshot_date = universe.snapshot_date
+        and folded_curves.model_id = universe.model_id
+    where folded_curves.model_id is null
 
 ),
 
@@ -195,16 +344,28 @@ cumulative as (
 
 ),
 
+all_cumulative as (
+
+    select snapshot_date, model_id, size_class, checkpoint_days, checkpoint_date, cumulative_downloads
+    from cumulative
+
+    union all
+
+    select snapshot_date, model_id, size_class, checkpoint_days, checkpoint_date, cumulative_downloads
+    from folded_checkpoints
+
+),
+
 classed as (
 
     select
-        cumulative.*,
+        all_cumulative.*,
         row_number() over (
             partition by snapshot_date, size_class, checkpoint_days
             order by cumulative_downloads desc, model_id
         ) as position_desc,
         count(*) over (partition by snapshot_date, size_class, checkpoint_days) as n_in_class
-    from cumulative
+    from all_cumulative
     where cumulative_downloads is not null
 
 ),
