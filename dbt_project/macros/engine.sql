@@ -116,3 +116,19 @@
 {% macro spark__value_at_min(expr, order_by) -%}
     min_by({{ expr }}, {{ order_by }})
 {%- endmacro %}
+
+{#
+  A common table expression read where it is used instead of computed once (DuckDB computes a CTE
+  used twice once, whole, before any join can cut it down; Spark always inlines): `name as
+  {{ not_materialized() }} (...)`. For reads of the lake that joins usually reduce to little or nothing.
+#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__not_materialized() -%}
+{%- endmacro %}

@@ -53,8 +53,10 @@ lake_snapshots as (
 
 ),
 
-lake_points as (
+lake_points as {{ not_materialized() }} (
 
+    -- Read where used (P's rows; the points of models absent from P): at 100 stored snapshots, computing
+    -- it once whole took 4.4 s, reading it in place 0.6 s.
     select *
     from {{ lake_table('fct_adoption_points', {
         'model_id': 'varchar', 'model_object_id': 'varchar', 'created_date': 'date', 'downloads_all_time': 'bigint'}) }}
@@ -114,7 +116,7 @@ previous_values as (
 
 ),
 
-stored_points as (
+stored_points as {{ not_materialized() }} (
 
     -- Every non-stalled stored snapshot's points: the run's own snapshots, then the lake's other dates.
     select universe.snapshot_date as point_date, universe.model_id, universe.model_object_id, universe.downloads_all_time
