@@ -87,3 +87,11 @@
 {% macro spark__sorted_string_agg(expr) -%}
     array_join(array_sort(collect_list({{ expr }})), ',')
 {%- endmacro %}
+
+{# Cumulative downloads at `at_date` on the line from (before_date, before_value) to (after_date, after_value). #}
+{% macro interpolate_downloads(before_date, before_value, after_date, after_value, at_date) -%}
+    cast({{ before_value }} as double)
+        + cast({{ after_value }} - {{ before_value }} as double)
+        * {{ days_between(before_date, at_date) }}
+        / {{ days_between(before_date, after_date) }}
+{%- endmacro %}

@@ -199,10 +199,9 @@ folded_checkpoints as (
             when {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} = universe.snapshot_date
                 then cast(universe.downloads_all_time as double)
             when {{ days_between('folded_curves.last_date', 'universe.snapshot_date') }} > 35 then null
-            else cast(folded_curves.last_downloads as double)
-                + cast(universe.downloads_all_time - folded_curves.last_downloads as double)
-                * {{ days_between('folded_curves.last_date', days_after('universe.created_date', 'checkpoint_days.checkpoint_days')) }}
-                / {{ days_between('folded_curves.last_date', 'universe.snapshot_date') }}
+            else {{ interpolate_downloads('folded_curves.last_date', 'folded_curves.last_downloads',
+                'universe.snapshot_date', 'universe.downloads_all_time',
+                days_after('universe.created_date', 'checkpoint_days.checkpoint_days')) }}
         end as cumulative_downloads
     from universe
     inner join folded_curves
@@ -328,10 +327,8 @@ cumulative as (
             when surrounding_dates.before_date = surrounding_dates.checkpoint_date then cast(before_point.downloads_all_time as double)
             when surrounding_dates.after_date is null then null
             when {{ days_between('surrounding_dates.before_date', 'surrounding_dates.after_date') }} > 35 then null
-            else cast(before_point.downloads_all_time as double)
-                + cast(after_point.downloads_all_time - before_point.downloads_all_time as double)
-                * {{ days_between('surrounding_dates.before_date', 'surrounding_dates.checkpoint_date') }}
-                / {{ days_between('surrounding_dates.before_date', 'surrounding_dates.after_date') }}
+            else {{ interpolate_downloads('surrounding_dates.before_date', 'before_point.downloads_all_time',
+                'surrounding_dates.after_date', 'after_point.downloads_all_time', 'surrounding_dates.checkpoint_date') }}
         end as cumulative_downloads
     from surrounding_dates
     inner join universe_keyed
