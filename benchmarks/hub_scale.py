@@ -31,6 +31,8 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   8. the first build's day again with `observatory build --engine spark` into a data folder of its
      own (skipped with --no-spark, or with the reason when the spark extra or Java is missing):
      wall, peak RSS (the JVM included), steps, and where the Spark dbt invocation's time went.
+Every whole build (2 and 3) runs --repeat times (default 3) and the fastest run is reported, with all
+wall times beside it: one run's time moves by several seconds with whatever else the machine does.
 Prints the numbers and ratios and writes them to benchmarks/results/hub_scale.json.
 """
 
@@ -108,6 +110,26 @@ def measure(label: str, command: list[str], env: dict, cwd: Path = ROOT, require
         return {"wall_s": wall, "peak_rss_mb": peak, "output": output, "failed": True}
     print(f"  {label:<48} {wall:>8.1f} s  {peak:>8.0f} MB")
     return {"wall_s": wall, "peak_rss_mb": peak, "output": output}
+
+
+def fastest_build(label: str, command: list[str], env: dict, data_dir: Path, day: str, repeat: int) -> dict:
+    """The build `command` of `day` run `repeat` times, `day` taken out of the store between runs
+    (unpublish): the fastest run, with its steps and trend model times, every run's wall time and
+    the highest peak memory of them.
+    The fastest is the least disturbed by whatever else the machine does: on this 2-core machine
+    one build's wall time moved by up to 6 s between otherwise equal runs."""
+    runs = []
+    for attempt in range(repeat):
+        if attempt:
+            unpublish(data_dir, day)
+        began = time.time()
+        run = measure(label + (f" (run {attempt + 1}/{repeat})" if repeat > 1 else ""), command, env)
+        run["steps_s"] = run_steps(data_dir / "dagster_home")
+        run["trend_models"] = trend_model_times(ROOT / "dbt_project", began)
+        runs.append(run)
+    fastest = min(runs, key=lambda run: run["wall_s"])
+    return {**fastest, "walls_s": [run["wall_s"] for run in runs],
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
 def run_steps(dagster_home: Path) -> dict:
@@ -520,6 +542,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_200_000, help="models in the universe (default 2,200,000)")
     parser.add_argument("--history", type=int, nargs="+", default=[2, 30, 100],
                         help="snapshots stored before each further build (default 2 30 100)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each whole build, the fastest reported (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="results file (default benchmarks/results/hub_scale.json; give another for trial runs)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "benchmark", help="scratch folder (deleted first)")
@@ -557,11 +581,9 @@ def main() -> None:
     results["dbt_parse"] = measure("dbt parse (once per change of the project)", [
         python, "-c", "from orchestration.defs.transform.project import dbt_project; dbt_project()"], env)
     build = [str(BIN / "observatory"), "build", "--source", "file"]
-    began = time.time()
-    results["build_first"] = measure("observatory build, empty warehouse",
-                                     build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1], env)
-    results["build_first"]["steps_s"] = run_steps(data_dir / "dagster_home")
-    results["build_first"]["trend_models"] = trend_model_times(dbt_dir, began)
+    results["build_first"] = fastest_build("observatory build, empty warehouse",
+                                           build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1], env,
+                                           data_dir, DAY_1, args.repeat)
 
     results["snapshot_bytes"] = snapshot_bytes(data_dir, DAY_1)
     # Each further build is of day 2 (ingest included), after the history is seeded up to the wanted
@@ -579,12 +601,10 @@ def main() -> None:
         stored = max(stored, history)
         stored_now = len(list((data_dir / "warehouse" / "lake").glob("snapshot_date=*")))
         label = f"{stored_now}_history_changed" if stale else str(stored_now)
-        began = time.time()
-        run = measure(f"observatory build, {stored_now} stored" + (" (history changed)" if stale else ""),
-                      build + ["--file", str(files[DAY_2]), "--snapshot-date", DAY_2], env)
+        run = fastest_build(f"observatory build, {stored_now} stored" + (" (history changed)" if stale else ""),
+                            build + ["--file", str(files[DAY_2]), "--snapshot-date", DAY_2], env,
+                            data_dir, DAY_2, args.repeat)
         run["stored_snapshots"] = stored_now
-        run["steps_s"] = run_steps(data_dir / "dagster_home")
-        run["trend_models"] = trend_model_times(dbt_dir, began)
         run["period_rows"] = published_rows(data_dir, DAY_2, "fct_model_period_downloads")
         later_builds[label] = run
         if n < len(levels) - 1:
