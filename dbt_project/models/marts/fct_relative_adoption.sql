@@ -182,38 +182,52 @@ folded_curves as (
 
 ),
 
+folded_checkpoint_dates as (
+
+    -- Each folded model's checkpoints T <= S.
+    select
+        universe.snapshot_date,
+        universe.model_id,
+        universe.size_class,
+        universe.downloads_all_time,
+        folded_curves.prev_model_id,
+        folded_curves.last_date,
+        folded_curves.last_downloads,
+        checkpoint_days.checkpoint_days,
+        {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} as checkpoint_date
+    from universe
+    inner join folded_curves
+        on folded_curves.snapshot_date = universe.snapshot_date
+        and folded_curves.model_id = universe.model_id
+    cross join (values {% for days in checkpoints %}({{ days }}){% if not loop.last %}, {% endif %}{% endfor %}) as checkpoint_days (checkpoint_days)
+
+),
+
 folded_checkpoints as (
 
     -- At T <= P, P's value (no row there: none); after P, S's own point at T = S, else the line from
     -- the last point to S's point when they are at most 35 days apart.
     select
-        universe.snapshot_date,
-        universe.model_id,
-        universe.size_class,
-        checkpoint_days.checkpoint_days,
-        {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} as checkpoint_date,
+        dates.snapshot_date,
+        dates.model_id,
+        dates.size_class,
+        dates.checkpoint_days,
+        dates.checkpoint_date,
         case
-            when {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} <= folded_curves.last_date
-                then previous_values.cumulative_downloads
-            when own_snapshot_is_stalled.is_stalled or universe.downloads_all_time is null then null
-            when {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} = universe.snapshot_date
-                then cast(universe.downloads_all_time as double)
-            when {{ days_between('folded_curves.last_date', 'universe.snapshot_date') }} > 35 then null
-            else {{ interpolate_downloads('folded_curves.last_date', 'folded_curves.last_downloads',
-                'universe.snapshot_date', 'universe.downloads_all_time',
-                days_after('universe.created_date', 'checkpoint_days.checkpoint_days')) }}
+            when dates.checkpoint_date <= dates.last_date then previous_values.cumulative_downloads
+            when own_snapshot_is_stalled.is_stalled or dates.downloads_all_time is null then null
+            when dates.checkpoint_date = dates.snapshot_date then cast(dates.downloads_all_time as double)
+            when {{ days_between('dates.last_date', 'dates.snapshot_date') }} > 35 then null
+            else {{ interpolate_downloads('dates.last_date', 'dates.last_downloads',
+                'dates.snapshot_date', 'dates.downloads_all_time', 'dates.checkpoint_date') }}
         end as cumulative_downloads
-    from universe
-    inner join folded_curves
-        on folded_curves.snapshot_date = universe.snapshot_date
-        and folded_curves.model_id = universe.model_id
+    from folded_checkpoint_dates as dates
     inner join own_snapshot_is_stalled
-        on own_snapshot_is_stalled.snapshot_date = universe.snapshot_date
-    cross join (values {% for days in checkpoints %}({{ days }}){% if not loop.last %}, {% endif %}{% endfor %}) as checkpoint_days (checkpoint_days)
+        on own_snapshot_is_stalled.snapshot_date = dates.snapshot_date
     left join previous_values
-        on previous_values.model_id = folded_curves.prev_model_id
-        and previous_values.checkpoint_days = checkpoint_days.checkpoint_days
-    where {{ days_after('universe.created_date', 'checkpoint_days.checkpoint_days') }} <= universe.snapshot_date
+        on previous_values.model_id = dates.prev_model_id
+        and previous_values.checkpoint_days = dates.checkpoint_days
+    where dates.checkpoint_date <= dates.snapshot_date
 
 ),
 
