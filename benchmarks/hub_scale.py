@@ -31,8 +31,9 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   8. the first build's day again with `observatory build --engine spark` into a data folder of its
      own (skipped with --no-spark, or with the reason when the spark extra or Java is missing):
      wall, peak RSS (the JVM included), steps, and where the Spark dbt invocation's time went.
-Every whole build (2 and 3) runs --repeat times (default 3) and the fastest run is reported, with all
-wall times beside it: one run's time moves by several seconds with whatever else the machine does.
+Every whole build (2 and 3) runs --repeat times (default 3), in rounds over the levels, and each
+level's fastest run is reported with all wall times beside it: one run's time moves by several
+seconds with whatever else the machine does.
 Prints the numbers and ratios and writes them to benchmarks/results/hub_scale.json.
 """
 
@@ -112,24 +113,36 @@ def measure(label: str, command: list[str], env: dict, cwd: Path = ROOT, require
     return {"wall_s": wall, "peak_rss_mb": peak, "output": output}
 
 
-def fastest_build(label: str, command: list[str], env: dict, data_dir: Path, day: str, repeat: int) -> dict:
-    """The build `command` of `day` run `repeat` times, `day` taken out of the store between runs
-    (unpublish): the fastest run, with its steps and trend model times, every run's wall time and
-    the highest peak memory of them.
-    The fastest is the least disturbed by whatever else the machine does: on this 2-core machine
-    one build's wall time moved by up to 6 s between otherwise equal runs."""
-    runs = []
-    for attempt in range(repeat):
-        if attempt:
-            unpublish(data_dir, day)
-        began = time.time()
-        run = measure(label + (f" (run {attempt + 1}/{repeat})" if repeat > 1 else ""), command, env)
-        run["steps_s"] = run_steps(data_dir / "dagster_home")
-        run["trend_models"] = trend_model_times(ROOT / "dbt_project", began)
-        runs.append(run)
-    fastest = min(runs, key=lambda run: run["wall_s"])
-    return {**fastest, "walls_s": [run["wall_s"] for run in runs],
-            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
+def build_run(label: str, command: list[str], env: dict, data_dir: Path) -> dict:
+    """One whole build with its wall time, peak memory, steps and trend model times."""
+    began = time.time()
+    run = measure(label, command, env)
+    run["steps_s"] = run_steps(data_dir / "dagster_home")
+    run["trend_models"] = trend_model_times(ROOT / "dbt_project", began)
+    return run
+
+
+def fastest(runs: list[dict]) -> dict:
+    """The fastest of equal runs (the least disturbed by whatever else the machine does), with every
+    run's wall time and the highest peak memory of them."""
+    best = min(runs, key=lambda run: run["wall_s"])
+    return {**best, "walls_s": [run["wall_s"] for run in runs], "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
+
+
+def data_env(env: dict, data_dir: Path) -> dict:
+    return {**env, "DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home"),
+            "DUCKDB_PATH": str(data_dir / "warehouse" / "observatory.duckdb")}
+
+
+def copy_data_folder(source: Path, target: Path) -> None:
+    """A data folder's copy: Parquet files hard-linked (never written in place: publishing, seeding and
+    restamping write new files), everything else (catalog, run history, manifests) copied."""
+    def link_or_copy(src, dst):
+        if src.endswith(".parquet"):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, target, symlinks=True, copy_function=link_or_copy)
 
 
 def run_steps(dagster_home: Path) -> dict:
@@ -581,35 +594,52 @@ def main() -> None:
     results["dbt_parse"] = measure("dbt parse (once per change of the project)", [
         python, "-c", "from orchestration.defs.transform.project import dbt_project; dbt_project()"], env)
     build = [str(BIN / "observatory"), "build", "--source", "file"]
-    results["build_first"] = fastest_build("observatory build, empty warehouse",
-                                           build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1], env,
-                                           data_dir, DAY_1, args.repeat)
+    first_build = build + ["--file", str(files[DAY_1]), "--snapshot-date", DAY_1]
+    later_build = build + ["--file", str(files[DAY_2]), "--snapshot-date", DAY_2]
+    empty_dir = data_dir / "empty"
+    runs: dict[str, list] = {"empty": [build_run(f"observatory build, empty warehouse (round 1/{args.repeat})",
+                                                 first_build, data_env(env, empty_dir), empty_dir)]}
+    results["snapshot_bytes"] = snapshot_bytes(empty_dir, DAY_1)
 
-    results["snapshot_bytes"] = snapshot_bytes(data_dir, DAY_1)
-    # Each further build is of day 2 (ingest included), after the history is seeded up to the wanted
-    # number of stored snapshots (day 1 and the seeded dates before it); day 2 is then taken out
-    # again, so the next build has the same previous snapshot and differs only by its history.
-    # Day 1 is restamped as built after the seeded history (restamp_history). Last, the largest history
-    # once more with day 1's fingerprint stale: the first build after an earlier date changed.
-    stored, later_builds = 1, {}
+    # Every further build is of day 2 (ingest included) into a copy of the first build's data folder
+    # holding 2, 30 or 100 snapshots: day 1 and older dates seeded before it (seed_history), day 1
+    # restamped as built after them (restamp_history). Each of them is the same work but for the
+    # history: the same file and the same previous snapshot (day 1, a real period of downloads).
+    # Last, the largest history once more with day 1's fingerprint stale: the first build after an
+    # earlier date changed. The builds go in rounds (empty, 2, 30, 100, changed; --repeat rounds),
+    # each build's snapshot taken out again after it, so a slower spell of the machine, or run history
+    # piling up, weighs on every level alike; each level's fastest run is reported.
     day_1 = dt.date.fromisoformat(DAY_1)
-    levels = [(history, False) for history in args.history] + [(args.history[-1], True)]
-    for n, (history, stale) in enumerate(levels):
-        seeded = [(day_1 - dt.timedelta(days=k)).isoformat() for k in range(stored, history)]
-        seed_history(data_dir, DAY_1, seeded)
-        restamp_history(data_dir, DAY_1, stale=stale)
-        stored = max(stored, history)
-        stored_now = len(list((data_dir / "warehouse" / "lake").glob("snapshot_date=*")))
-        label = f"{stored_now}_history_changed" if stale else str(stored_now)
-        run = fastest_build(f"observatory build, {stored_now} stored" + (" (history changed)" if stale else ""),
-                            build + ["--file", str(files[DAY_2]), "--snapshot-date", DAY_2], env,
-                            data_dir, DAY_2, args.repeat)
-        run["stored_snapshots"] = stored_now
-        run["period_rows"] = published_rows(data_dir, DAY_2, "fct_model_period_downloads")
-        later_builds[label] = run
-        if n < len(levels) - 1:
-            unpublish(data_dir, DAY_2)
-    results["build_with_history"] = later_builds
+    levels = []  # (label, data folder, stale)
+    for history in args.history:
+        folder = data_dir / f"stored_{history}"
+        copy_data_folder(empty_dir, folder)
+        seed_history(folder, DAY_1, [(day_1 - dt.timedelta(days=k)).isoformat() for k in range(1, history)])
+        stored_now = len(list((folder / "warehouse" / "lake").glob("snapshot_date=*")))
+        levels.append((str(stored_now), folder, False))
+    levels.append((f"{levels[-1][0]}_history_changed", levels[-1][1], True))
+    for label, _, _ in levels:
+        runs[label] = []
+    for round_ in range(1, args.repeat + 1):
+        rounds = f"round {round_}/{args.repeat}"
+        if round_ > 1:
+            unpublish(empty_dir, DAY_1)
+            runs["empty"].append(build_run(f"observatory build, empty warehouse ({rounds})", first_build,
+                                           data_env(env, empty_dir), empty_dir))
+        for n, (label, folder, stale) in enumerate(levels):
+            restamp_history(folder, DAY_1, stale=stale)
+            stored_now = label.split("_")[0]
+            run = build_run(f"observatory build, {stored_now} stored" + (" (history changed)" if stale else "")
+                            + f" ({rounds})", later_build, data_env(env, folder), folder)
+            run["stored_snapshots"] = int(stored_now)
+            run["period_rows"] = published_rows(folder, DAY_2, "fct_model_period_downloads")
+            runs[label].append(run)
+            if round_ < args.repeat or n < len(levels) - 1:
+                unpublish(folder, DAY_2)
+    results["build_first"] = fastest(runs["empty"])
+    results["build_with_history"] = {label: fastest(runs[label]) for label, _, _ in levels}
+    data_dir = levels[-1][1]  # day 2 stays built there, for dbt by hand below
+    env = data_env(env, data_dir)
     results["catalog_bytes"] = (data_dir / "warehouse" / "observatory.duckdb").stat().st_size
 
     # dbt by hand writes its own scratch file, never the catalog.
