@@ -13,12 +13,13 @@ Measures wall time and peak memory (the whole process tree's RSS, sampled) of:
   1. generating the synthetic snapshot (two consecutive days of one growing universe);
   2. the whole `observatory build` of day 1 into an empty warehouse, with its steps (ingest,
      dbt, metric checks, publish) read from the run's Dagster event log;
-  3. the whole build of day 2 with 2, 30, then 100 snapshots already stored: day 1 and older dates
-     (history is seeded by linking day 1's raw file and published lake folder under earlier dates
-     and rewriting the catalog: the same files as real history, without spending an hour computing
-     them). Every one of these builds is the same work but for the history: the same file, the same
-     previous snapshot (day 1, a real period of downloads), and day 2 is taken out of the store
-     again after each. Reported: the ratios 100-stored vs empty and vs 2 stored (the first build
+  3. the whole build of day 2 with 2, 30 and 100 snapshots already stored, each in a copy of the
+     first build's data folder: day 1 and older dates (history is seeded by linking day 1's raw file
+     and published lake folder under earlier dates and rewriting the catalog: the same files as real
+     history, without spending an hour computing them); then the 100 once more after an earlier
+     date changed. Every one of these builds is the same work but for the history: the same file,
+     the same previous snapshot (day 1, a real period of downloads), and day 2 is taken out of the
+     store again after each. Reported: the ratios 100-stored vs empty and vs 2 stored (the first build
      has no previous snapshot, so no period work), and the disk one stored snapshot takes in the
      lake; the seeded copies differ in downloadsAllTime (fewer downloads the older the copy), so the
      trend marts (period downloads, stalls, adoption points) do real work, and each build reports
