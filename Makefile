@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
 export DO_NOT_TRACK = 1
 export HF_HUB_DISABLE_TELEMETRY = 1
 
-.PHONY: install install-spark run test test-fast dev bench docs screenshot clean
+.PHONY: install install-spark run test test-fast lint dev bench docs screenshot clean
 
 # The virtualenv is rebuilt when the dependency pins change. Bytecode is compiled at install:
 # with PYTHONDONTWRITEBYTECODE set, every start would otherwise recompile Dagster and dbt (~6 s).
@@ -52,6 +52,9 @@ docs: install  ## dbt docs of the warehouse as one offline page (build first); i
 
 screenshot: install  ## docs/report.png from the newest report (needs chromium)
 	$(BIN)/python -m tests.browser $(DATA_DIR)/reports/latest.html docs/report.png
+
+lint: install  ## ruff over the Python code (the rules in pyproject.toml; tests/test_code_style.py runs it in make test)
+	$(BIN)/ruff check orchestration tests benchmarks
 
 dev: install  ## the Dagster UI on http://localhost:3000
 	mkdir -p $(DAGSTER_HOME)
