@@ -184,7 +184,7 @@ folded_curves as (
 
 folded_checkpoint_dates as (
 
-    -- Each folded model's checkpoints T <= S.
+    -- Each folded model's checkpoints and their dates (those after S are dropped below).
     select
         universe.snapshot_date,
         universe.model_id,
