@@ -567,6 +567,8 @@ def main() -> None:
                         help="leave out the Spark stage (the same day built with --engine spark; skipped anyway "
                              "without the spark extra or Java)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
 
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
@@ -611,15 +613,16 @@ def main() -> None:
     # each build's snapshot taken out again after it, so a slower spell of the machine, or run history
     # piling up, weighs on every level alike; each level's fastest run is reported.
     day_1 = dt.date.fromisoformat(DAY_1)
-    levels = []  # (label, data folder, stale)
+    levels = []  # (label, data folder, snapshots stored, stale)
     for history in args.history:
         folder = data_dir / f"stored_{history}"
         copy_data_folder(empty_dir, folder)
         seed_history(folder, DAY_1, [(day_1 - dt.timedelta(days=k)).isoformat() for k in range(1, history)])
-        stored_now = len(list((folder / "warehouse" / "lake").glob("snapshot_date=*")))
-        levels.append((str(stored_now), folder, False))
-    levels.append((f"{levels[-1][0]}_history_changed", levels[-1][1], True))
-    for label, _, _ in levels:
+        stored = len(list((folder / "warehouse" / "lake").glob("snapshot_date=*")))
+        levels.append((str(stored), folder, stored, False))
+    label, folder, stored, _ = levels[-1]
+    levels.append((f"{label}_history_changed", folder, stored, True))  # the same folder, day 1 stamped stale
+    for label, *_ in levels:
         runs[label] = []
     for round_ in range(1, args.repeat + 1):
         rounds = f"round {round_}/{args.repeat}"
@@ -627,18 +630,17 @@ def main() -> None:
             unpublish(empty_dir, DAY_1)
             runs["empty"].append(build_run(f"observatory build, empty warehouse ({rounds})", first_build,
                                            data_env(env, empty_dir), empty_dir))
-        for n, (label, folder, stale) in enumerate(levels):
-            restamp_history(folder, DAY_1, stale=stale)
-            stored_now = label.split("_")[0]
-            run = build_run(f"observatory build, {stored_now} stored" + (" (history changed)" if stale else "")
+        for n, (label, folder, stored, stale) in enumerate(levels):
+            restamp_history(folder, DAY_1, stale=stale)  # each round: the last two levels share a folder
+            run = build_run(f"observatory build, {stored} stored" + (" (history changed)" if stale else "")
                             + f" ({rounds})", later_build, data_env(env, folder), folder)
-            run["stored_snapshots"] = int(stored_now)
+            run["stored_snapshots"] = stored
             run["period_rows"] = published_rows(folder, DAY_2, "fct_model_period_downloads")
             runs[label].append(run)
             if round_ < args.repeat or n < len(levels) - 1:
                 unpublish(folder, DAY_2)
     results["build_first"] = fastest(runs["empty"])
-    results["build_with_history"] = {label: fastest(runs[label]) for label, _, _ in levels}
+    results["build_with_history"] = {label: fastest(runs[label]) for label, *_ in levels}
     data_dir = levels[-1][1]  # day 2 stays built there, for dbt by hand below
     env = data_env(env, data_dir)
     results["catalog_bytes"] = (data_dir / "warehouse" / "observatory.duckdb").stat().st_size
